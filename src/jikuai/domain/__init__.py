@@ -1,0 +1,1 @@
+"""Business rules and use cases, in plain Python: no web framework, no ORM."""

@@ -1,0 +1,1 @@
+"""Retail customers: registration, identity checks, protected personal data and lookups."""

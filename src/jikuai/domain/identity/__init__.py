@@ -1,0 +1,1 @@
+"""Signing in: staff passwords, WeChat logins, access and refresh tokens."""

@@ -1,0 +1,222 @@
+"""Signing in and out: staff passwords, WeChat logins, token refresh and logout.
+
+An access token is short-lived and verified without the database. A refresh token is opaque,
+stored only as its hash, and used once: each refresh issues a new one in the same family.
+Presenting a refresh token that was already used is taken as theft and revokes the family.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from jikuai.domain.identity.model import RefreshToken, WeChatAccount
+from jikuai.domain.identity.ports import Counters, WeChatCodeExchange
+from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.domain.shared.ids import new_id
+from jikuai.domain.tenancy.actors import Actor, ActorKind
+from jikuai.domain.tenancy.model import Role, Staff
+from jikuai.security import (
+    AccessTokenCodec,
+    FieldCipher,
+    FieldContext,
+    InvalidToken,
+    PasswordHasher,
+    hash_refresh_token,
+    new_refresh_token,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SignInPolicy:
+    access_lifetime: timedelta
+    refresh_lifetime: timedelta
+    max_failures: int
+    lockout: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+    actor: Actor
+
+
+class Authenticator:
+    """Issues and checks tokens; one per process, shared by every request."""
+
+    def __init__(
+        self,
+        *,
+        codec: AccessTokenCodec,
+        passwords: PasswordHasher,
+        counters: Counters,
+        cipher: FieldCipher,
+        policy: SignInPolicy,
+        wechat_app_id: str,
+    ) -> None:
+        self._codec = codec
+        self._passwords = passwords
+        self._counters = counters
+        self._cipher = cipher
+        self._policy = policy
+        self._wechat_app_id = wechat_app_id
+
+    def actor_from_access_token(self, token: str, *, now: datetime) -> Actor:
+        """The actor an access token names; raises InvalidToken."""
+        claims = self._codec.verify(token, now=now)
+        try:
+            return Actor(
+                kind=ActorKind(claims.actor_kind),
+                id=uuid.UUID(claims.subject),
+                role=Role(claims.role),
+                institution_id=_uuid_or_none(claims.institution_id),
+                customer_id=_uuid_or_none(claims.customer_id),
+            )
+        except ValueError:
+            raise InvalidToken("token invalid") from None
+
+    async def staff_login(
+        self, uow: UnitOfWork, *, username: str, password: str, now: datetime
+    ) -> tuple[IssuedTokens, Staff]:
+        throttle_key = f"login-failures:{username.strip().lower()}"
+        failures = await self._counters.get(throttle_key)
+        if failures is not None and int(failures) >= self._policy.max_failures:
+            raise DomainError(ErrorCode.LOGIN_THROTTLED)
+        async with uow:
+            staff = await uow.tenancy.staff_by_username(username.strip())
+            password_hash = staff.password_hash if staff and staff.active else None
+            if staff is None or not self._passwords.verify(password_hash, password):
+                await self._counters.increment(
+                    throttle_key, ttl_seconds=int(self._policy.lockout.total_seconds())
+                )
+                raise DomainError(ErrorCode.INVALID_CREDENTIALS)
+            await self._counters.delete(throttle_key)
+            tokens = await self._issue(uow, _staff_actor(staff), family_id=new_id(), now=now)
+            await uow.commit()
+        return tokens, staff
+
+    async def wechat_login(
+        self, uow: UnitOfWork, *, code: str, exchange: WeChatCodeExchange, now: datetime
+    ) -> IssuedTokens:
+        identity = await exchange(code)
+        async with uow:
+            account = await uow.identity.wechat_account(self._wechat_app_id, identity.openid)
+            account_id = account.id if account else new_id()
+            session_key_ct = self._cipher.encrypt(
+                identity.session_key,
+                context=FieldContext("wechat_accounts", "session_key_ct", str(account_id)),
+            )
+            account = WeChatAccount(
+                id=account_id,
+                app_id=self._wechat_app_id,
+                openid=identity.openid,
+                unionid=identity.unionid or (account.unionid if account else None),
+                session_key_ct=session_key_ct,
+                key_id=self._cipher.primary_key_id,
+                customer_id=account.customer_id if account else None,
+                created_at=account.created_at if account else now,
+                last_login_at=now,
+            )
+            await uow.identity.save_wechat_account(account)
+            actor = await _customer_actor(uow, account.id, account.customer_id)
+            tokens = await self._issue(uow, actor, family_id=new_id(), now=now)
+            await uow.commit()
+        return tokens
+
+    async def refresh(self, uow: UnitOfWork, *, refresh_token: str, now: datetime) -> IssuedTokens:
+        async with uow:
+            stored = await uow.identity.refresh_token_for_update(hash_refresh_token(refresh_token))
+            if stored is None:
+                raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
+            if stored.used_at is not None:
+                await uow.identity.revoke_refresh_family(stored.family_id, now)
+                await uow.commit()
+                raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
+            if not stored.is_live(now) or not await uow.identity.mark_refresh_token_used(
+                stored.id, now
+            ):
+                raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
+            actor = await self._current_actor(uow, stored)
+            tokens = await self._issue(uow, actor, family_id=stored.family_id, now=now)
+            await uow.commit()
+        return tokens
+
+    async def logout(self, uow: UnitOfWork, *, refresh_token: str, now: datetime) -> None:
+        """Revoke the login (the refresh token's family). Unknown tokens are ignored."""
+        async with uow:
+            stored = await uow.identity.refresh_token_for_update(hash_refresh_token(refresh_token))
+            if stored is not None:
+                await uow.identity.revoke_refresh_family(stored.family_id, now)
+                await uow.commit()
+
+    async def _current_actor(self, uow: UnitOfWork, stored: RefreshToken) -> Actor:
+        """The actor as the database has it now, so a refresh picks up role or binding changes."""
+        if stored.actor_kind is ActorKind.STAFF:
+            found = await uow.tenancy.staff_by_id([stored.actor_id])
+            if not found or not found[0].active:
+                raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
+            return _staff_actor(found[0])
+        account = await uow.identity.wechat_account_by_id(stored.actor_id)
+        if account is None:
+            raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
+        return await _customer_actor(uow, account.id, account.customer_id)
+
+    async def _issue(
+        self, uow: UnitOfWork, actor: Actor, *, family_id: uuid.UUID, now: datetime
+    ) -> IssuedTokens:
+        access_token, claims = self._codec.issue(
+            subject=str(actor.id),
+            actor_kind=actor.kind.value,
+            role=actor.role.value,
+            institution_id=_str_or_none(actor.institution_id),
+            customer_id=_str_or_none(actor.customer_id),
+            now=now,
+            lifetime=self._policy.access_lifetime,
+        )
+        refresh_token = new_refresh_token()
+        await uow.identity.add_refresh_token(
+            RefreshToken(
+                id=new_id(),
+                token_hash=hash_refresh_token(refresh_token),
+                family_id=family_id,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                expires_at=now + self._policy.refresh_lifetime,
+                created_at=now,
+            )
+        )
+        return IssuedTokens(access_token, refresh_token, claims.expires_at, actor)
+
+
+def _staff_actor(staff: Staff) -> Actor:
+    return Actor(
+        kind=ActorKind.STAFF, id=staff.id, role=staff.role, institution_id=staff.institution_id
+    )
+
+
+async def _customer_actor(
+    uow: UnitOfWork, account_id: uuid.UUID, customer_id: uuid.UUID | None
+) -> Actor:
+    institution_id = None
+    if customer_id is not None:
+        found = await uow.customers.by_id([customer_id], institution_id=None)
+        institution_id = found[0].institution_id if found else None
+    return Actor(
+        kind=ActorKind.CUSTOMER,
+        id=account_id,
+        role=Role.CUSTOMER,
+        institution_id=institution_id,
+        customer_id=customer_id,
+    )
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+def _str_or_none(value: uuid.UUID | None) -> str | None:
+    return str(value) if value else None

@@ -1,0 +1,1 @@
+"""What every bounded context shares: identifiers, error codes and the unit-of-work port."""

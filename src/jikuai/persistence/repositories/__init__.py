@@ -1,0 +1,1 @@
+"""Every query lives here; repositories take a connection and return domain objects."""

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Row, Select, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jikuai.domain.customers.identity_numbers import Gender
+from jikuai.domain.customers.model import Customer, CustomerFilter, Segment
+from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.persistence.tables.customers import customers
+
+
+class SqlCustomerRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, customer: Customer) -> None:
+        try:
+            await self._connection.execute(insert(customers).values(**asdict(customer)))
+        except IntegrityError as error:
+            if "id_number_bidx" in str(error.orig):
+                raise DomainError(ErrorCode.CUSTOMER_EXISTS, field=("idNumber",)) from None
+            raise
+
+    async def by_id(
+        self, ids: Sequence[uuid.UUID], *, institution_id: uuid.UUID | None
+    ) -> Sequence[Customer]:
+        query = select(customers).where(customers.c.id.in_(ids))
+        if institution_id is not None:
+            query = query.where(customers.c.institution_id == institution_id)
+        return [_customer(row) for row in await self._connection.execute(query)]
+
+    async def id_number_taken(self, institution_id: uuid.UUID, id_number_bidx: bytes) -> bool:
+        query = select(
+            exists().where(
+                customers.c.institution_id == institution_id,
+                customers.c.id_number_bidx == id_number_bidx,
+            )
+        )
+        return bool(await self._connection.scalar(query))
+
+    async def by_referral_code(self, institution_id: uuid.UUID, code: str) -> Customer | None:
+        query = select(customers).where(
+            customers.c.institution_id == institution_id, customers.c.referral_code == code
+        )
+        row = (await self._connection.execute(query)).first()
+        return _customer(row) if row else None
+
+    async def page(
+        self,
+        *,
+        institution_id: uuid.UUID | None,
+        only_id: uuid.UUID | None,
+        filter: CustomerFilter,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Customer]:
+        query = _filtered(select(customers), institution_id, filter)
+        if only_id is not None:
+            query = query.where(customers.c.id == only_id)
+        if after is not None:
+            query = query.where(customers.c.id > after)
+        query = query.order_by(customers.c.id).limit(limit)
+        return [_customer(row) for row in await self._connection.execute(query)]
+
+    async def encrypted_under_other_keys(self, key_id: int, *, limit: int) -> Sequence[Customer]:
+        query = (
+            select(customers)
+            .where(customers.c.key_id != key_id)
+            .order_by(customers.c.id)
+            .limit(limit)
+        )
+        return [_customer(row) for row in await self._connection.execute(query)]
+
+    async def count_encrypted_under_other_keys(self, key_id: int) -> int:
+        query = select(func.count()).select_from(customers).where(customers.c.key_id != key_id)
+        return int(await self._connection.scalar(query) or 0)
+
+    async def replace_ciphertexts(self, customer: Customer) -> None:
+        await self._connection.execute(
+            update(customers)
+            .where(customers.c.id == customer.id)
+            .values(
+                name_ct=customer.name_ct,
+                id_number_ct=customer.id_number_ct,
+                phone_ct=customer.phone_ct,
+                id_number_bidx=customer.id_number_bidx,
+                phone_bidx=customer.phone_bidx,
+                key_id=customer.key_id,
+                updated_at=customer.updated_at,
+            )
+        )
+
+
+def _filtered(
+    query: Select[Any], institution_id: uuid.UUID | None, filter: CustomerFilter
+) -> Select[Any]:
+    if institution_id is not None:
+        query = query.where(customers.c.institution_id == institution_id)
+    if filter.segment is not None:
+        query = query.where(customers.c.segment == filter.segment.value)
+    if filter.village_id is not None:
+        query = query.where(customers.c.village_id == filter.village_id)
+    if filter.id_number_bidx is not None:
+        query = query.where(customers.c.id_number_bidx == filter.id_number_bidx)
+    if filter.phone_bidx is not None:
+        query = query.where(customers.c.phone_bidx == filter.phone_bidx)
+    return query
+
+
+def _customer(row: Row[Any]) -> Customer:
+    values = dict(row._mapping)
+    return Customer(
+        **values | {"segment": Segment(values["segment"]), "gender": Gender(values["gender"])}
+    )

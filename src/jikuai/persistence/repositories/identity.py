@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
+from jikuai.domain.tenancy.actors import ActorKind
+from jikuai.persistence.tables.identity import audit_events, refresh_tokens, wechat_accounts
+
+
+class SqlIdentityRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def wechat_account(self, app_id: str, openid: str) -> WeChatAccount | None:
+        query = select(wechat_accounts).where(
+            wechat_accounts.c.app_id == app_id, wechat_accounts.c.openid == openid
+        )
+        row = (await self._connection.execute(query)).first()
+        return WeChatAccount(**row._mapping) if row else None
+
+    async def wechat_account_by_id(self, account_id: uuid.UUID) -> WeChatAccount | None:
+        query = select(wechat_accounts).where(wechat_accounts.c.id == account_id)
+        row = (await self._connection.execute(query)).first()
+        return WeChatAccount(**row._mapping) if row else None
+
+    async def save_wechat_account(self, account: WeChatAccount) -> None:
+        """Insert a new account, or record a new login (session key, unionid, time)."""
+        updated = await self._connection.execute(
+            update(wechat_accounts)
+            .where(wechat_accounts.c.id == account.id)
+            .values(
+                unionid=account.unionid,
+                session_key_ct=account.session_key_ct,
+                key_id=account.key_id,
+                last_login_at=account.last_login_at,
+            )
+        )
+        if updated.rowcount == 0:
+            await self._connection.execute(insert(wechat_accounts).values(**asdict(account)))
+
+    async def bind_wechat_account(self, account_id: uuid.UUID, customer_id: uuid.UUID) -> bool:
+        result = await self._connection.execute(
+            update(wechat_accounts)
+            .where(wechat_accounts.c.id == account_id, wechat_accounts.c.customer_id.is_(None))
+            .values(customer_id=customer_id)
+        )
+        return result.rowcount == 1
+
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        values = asdict(token) | {"actor_kind": token.actor_kind.value}
+        await self._connection.execute(insert(refresh_tokens).values(**values))
+
+    async def refresh_token_for_update(self, token_hash: bytes) -> RefreshToken | None:
+        query = (
+            select(refresh_tokens)
+            .where(refresh_tokens.c.token_hash == token_hash)
+            .with_for_update()
+        )
+        row = (await self._connection.execute(query)).first()
+        return _refresh_token(row) if row else None
+
+    async def mark_refresh_token_used(self, token_id: uuid.UUID, at: datetime) -> bool:
+        """Use a live token once; False when another request used or revoked it first."""
+        result = await self._connection.execute(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.id == token_id,
+                refresh_tokens.c.used_at.is_(None),
+                refresh_tokens.c.revoked_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+        return result.rowcount == 1
+
+    async def revoke_refresh_family(self, family_id: uuid.UUID, at: datetime) -> None:
+        await self._connection.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    async def add_audit_event(self, event: AuditEvent) -> None:
+        values = asdict(event) | {"actor_kind": event.actor_kind.value}
+        await self._connection.execute(insert(audit_events).values(**values))
+
+
+def _refresh_token(row: Row[Any]) -> RefreshToken:
+    values = dict(row._mapping)
+    return RefreshToken(**values | {"actor_kind": ActorKind(values["actor_kind"])})

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jikuai.domain.tenancy.model import Branch, Institution, InstitutionKind, Role, Staff, Village
+from jikuai.persistence.tables.tenancy import branches, institutions, staff, villages
+
+
+class SqlTenancyRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def institutions(self) -> Sequence[Institution]:
+        rows = await self._connection.execute(select(institutions).order_by(institutions.c.code))
+        return [_institution(row) for row in rows]
+
+    async def institutions_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Institution]:
+        rows = await self._connection.execute(
+            select(institutions).where(institutions.c.id.in_(ids))
+        )
+        return [_institution(row) for row in rows]
+
+    async def institution_by_code(self, code: str) -> Institution | None:
+        row = (
+            await self._connection.execute(select(institutions).where(institutions.c.code == code))
+        ).first()
+        return _institution(row) if row else None
+
+    async def branches_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Branch]:
+        rows = await self._connection.execute(select(branches).where(branches.c.id.in_(ids)))
+        return [Branch(**row._mapping) for row in rows]
+
+    async def branches_of(self, institution_ids: Sequence[uuid.UUID]) -> Sequence[Branch]:
+        query = (
+            select(branches)
+            .where(branches.c.institution_id.in_(institution_ids))
+            .order_by(branches.c.code)
+        )
+        return [Branch(**row._mapping) for row in await self._connection.execute(query)]
+
+    async def village(self, village_id: uuid.UUID) -> Village | None:
+        row = (
+            await self._connection.execute(select(villages).where(villages.c.id == village_id))
+        ).first()
+        return Village(**row._mapping) if row else None
+
+    async def staff_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Staff]:
+        rows = await self._connection.execute(select(staff).where(staff.c.id.in_(ids)))
+        return [_staff(row) for row in rows]
+
+    async def staff_by_username(self, username: str) -> Staff | None:
+        row = (
+            await self._connection.execute(select(staff).where(staff.c.username == username))
+        ).first()
+        return _staff(row) if row else None
+
+    async def add_institution(self, institution: Institution) -> None:
+        await self._insert(institutions, asdict(institution))
+
+    async def add_branch(self, branch: Branch) -> None:
+        await self._insert(branches, asdict(branch))
+
+    async def add_village(self, village: Village) -> None:
+        await self._insert(villages, asdict(village))
+
+    async def add_staff(self, member: Staff) -> None:
+        await self._insert(staff, asdict(member))
+
+    async def _insert(self, table: Any, values: dict[str, Any]) -> None:
+        await self._connection.execute(insert(table).values(**values))
+
+
+def _institution(row: Row[Any]) -> Institution:
+    values = dict(row._mapping)
+    return Institution(**values | {"kind": InstitutionKind(values["kind"])})
+
+
+def _staff(row: Row[Any]) -> Staff:
+    values = dict(row._mapping)
+    return Staff(**values | {"role": Role(values["role"])})
