@@ -1,0 +1,169 @@
+"""The `jikuai` command: serve, migrate, seed, manage keys, re-encrypt."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from jikuai.config import Settings
+from jikuai.container import build_services, load_keyring
+from jikuai.logs import configure_logging
+from jikuai.persistence.migrations import upgrade
+from jikuai.security import KeyRingError, load_or_create
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    command: Callable[[Settings, argparse.Namespace], int] = arguments.command
+    try:
+        return command(settings, arguments)
+    except KeyRingError as error:
+        print(f"jikuai: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jikuai", description="Jikuai (吉快) backend")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.set_defaults(command=_serve)
+
+    db = commands.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply migrations").set_defaults(command=_db_upgrade)
+    reencrypt = db.add_parser("reencrypt", help="re-encrypt under the current data key")
+    reencrypt.add_argument("--batch-size", type=int, default=500)
+    reencrypt.set_defaults(command=_db_reencrypt)
+
+    seed = commands.add_parser("seed", help="seed data").add_subparsers(
+        required=True, metavar="SET"
+    )
+    seed.add_parser("demo", help="demo institutions, staff and customers").set_defaults(
+        command=_seed_demo
+    )
+
+    keys = commands.add_parser("keys", help="key ring").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    keys.add_parser("generate", help="create the key ring").set_defaults(command=_keys_generate)
+    keys.add_parser("rotate", help="new primary transport and data keys").set_defaults(
+        command=_keys_rotate
+    )
+    keys.add_parser("list", help="every key and its state").set_defaults(command=_keys_list)
+    return parser
+
+
+def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    load_keyring(settings)  # create development keys once, before workers start
+    uvicorn.run(
+        "jikuai.app:create_app",
+        factory=True,
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+def _db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.primary_database_url)
+    print("database is up to date")
+    return 0
+
+
+def _db_reencrypt(settings: Settings, arguments: argparse.Namespace) -> int:
+    from jikuai.domain.customers.services import reencrypt_customers
+
+    async def run() -> int:
+        services = build_services(settings)
+        session = services.database.session()
+        try:
+            return await reencrypt_customers(
+                unit_of_work=session.unit_of_work,
+                vault=services.vault,
+                now=datetime.now(UTC),
+                batch_size=arguments.batch_size,
+                progress=lambda done, total: print(f"re-encrypted {done}/{total} customers"),
+            )
+        finally:
+            await session.close()
+            await services.close()
+
+    done = asyncio.run(run())
+    print(f"done: {done} customers re-encrypted")
+    return 0
+
+
+def _seed_demo(settings: Settings, _: argparse.Namespace) -> int:
+    if settings.is_production:
+        print("jikuai: demo data is never created in production mode", file=sys.stderr)
+        return 2
+    from jikuai.demo import seed_demo
+
+    async def run() -> list[str]:
+        services = build_services(settings)
+        try:
+            return await seed_demo(services)
+        finally:
+            await services.close()
+
+    usernames = asyncio.run(run())
+    if not usernames:
+        print("demo data already present")
+    else:
+        print(f"demo logins (password: {settings.demo_password}):")
+        for username in usernames:
+            print(f"  {username}")
+    print("customers: wechatLogin with code dev:<any-openid>, then registerCustomer")
+    return 0
+
+
+def _keys_generate(settings: Settings, _: argparse.Namespace) -> int:
+    _ring, created = load_or_create(settings.key_directory, create=True, now=datetime.now(UTC))
+    state = "created key ring in" if created else "key ring already exists in"
+    print(f"{state} {settings.key_directory}")
+    return 0
+
+
+def _keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
+    from jikuai.security import KeyRing
+
+    now = datetime.now(UTC)
+    rotated = KeyRing.load(settings.key_directory).rotated(
+        now=now, retirement=settings.transport_key_retirement
+    )
+    rotated.save(settings.key_directory)
+    print(
+        f"new primary transport key {rotated.primary_transport_key.kid} and data key "
+        f"{rotated.primary_data_key.key_id}; restart the servers, then run `jikuai db reencrypt`"
+    )
+    return 0
+
+
+def _keys_list(settings: Settings, _: argparse.Namespace) -> int:
+    from jikuai.security import KeyRing
+
+    now = datetime.now(UTC)
+    for info in KeyRing.load(settings.key_directory).describe(now=now):
+        retires = info.retires_at.isoformat() if info.retires_at else "-"
+        created = info.created_at.isoformat()
+        print(f"{info.kind:<10} {info.key_id:<24} {info.status:<13} {created}  retires {retires}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""One context per request: the actor, the request's database session, DataLoaders, services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+
+from jikuai.container import Services
+from jikuai.domain.customers.model import Customer
+from jikuai.domain.tenancy.actors import Actor
+from jikuai.persistence.engine import DatabaseSession
+from jikuai.resolvers.errors import Unauthenticated
+from jikuai.resolvers.loaders import Loaders
+from jikuai.security import InvalidToken
+
+BUSINESS_TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Context:
+    request: Request
+    services: Services
+    db: DatabaseSession
+    request_id: str
+    language: str
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    bearer_token: str | None = None
+    _actor: Actor | None = None
+    _actor_resolved: bool = False
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.db.reads)
+
+    @property
+    def today(self) -> date:
+        """The business date, in Asia/Shanghai."""
+        return self.now.astimezone(BUSINESS_TIMEZONE).date()
+
+    async def actor(self) -> Actor | None:
+        """The signed-in actor, or None; a bad or expired token is UNAUTHENTICATED."""
+        if not self._actor_resolved:
+            self._actor = await self._resolve_actor()
+            self._actor_resolved = True
+        return self._actor
+
+    def sign_in_as(self, actor: Actor) -> None:
+        """The actor a sign-in mutation just authenticated, for the rest of its response."""
+        self._actor, self._actor_resolved = actor, True
+
+    async def require_actor(self) -> Actor:
+        actor = await self.actor()
+        if actor is None:
+            raise Unauthenticated
+        return actor
+
+    async def visible_customer(self, customer_id: uuid.UUID) -> Customer | None:
+        """The customer if this actor may see it; otherwise None, as if it did not exist."""
+        actor = await self.require_actor()
+        customer = await self.loaders.customer_by_id.load(customer_id)
+        if customer is None or not actor.may_see_customer(customer.id, customer.institution_id):
+            return None
+        return customer
+
+    async def _resolve_actor(self) -> Actor | None:
+        if self.bearer_token is None:
+            return None
+        try:
+            actor = self.services.authenticator.actor_from_access_token(
+                self.bearer_token, now=self.now
+            )
+        except InvalidToken:
+            raise Unauthenticated from None
+        if actor.is_customer and actor.customer_id is None:
+            return await self._with_registration(actor)
+        return actor
+
+    async def _with_registration(self, actor: Actor) -> Actor:
+        """A customer token issued before registering: look up the binding made since."""
+        reads = await self.db.reads()
+        account = await reads.identity.wechat_account_by_id(actor.id)
+        if account is None or account.customer_id is None:
+            return actor
+        customer = await self.loaders.customer_by_id.load(account.customer_id)
+        if customer is None:
+            return actor
+        return replace(actor, customer_id=customer.id, institution_id=customer.institution_id)

@@ -1,0 +1,156 @@
+"""Customers: lookups scoped to the actor, registration and reveal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from jikuai.domain.customers import services
+from jikuai.domain.customers.identity_numbers import normalize_mobile, parse_id_number
+from jikuai.domain.customers.model import Customer, CustomerFilter, Segment, SensitiveField
+from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
+from jikuai.resolvers.context import Context
+from jikuai.resolvers.envelopes import open_sealed
+from jikuai.resolvers.errors import BadInput, Forbidden
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerQuery:
+    """The `customers` arguments, with sealed filters still sealed."""
+
+    first: int
+    after: uuid.UUID | None
+    segment: Segment | None = None
+    village_id: uuid.UUID | None = None
+    id_number: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    customers: Sequence[Customer]
+    has_next_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a mutation did: its result, or the errors that stopped it."""
+
+    customer: Customer | None = None
+    sealed: Sequence[services.SealedValue] = ()
+    errors: Sequence[DomainError] = field(default_factory=list)
+
+
+async def customer_page(context: Context, query: CustomerQuery) -> CustomerPage:
+    actor = await context.require_actor()
+    if actor.is_customer and actor.customer_id is None:
+        return CustomerPage([], has_next_page=False)
+    limit = max(0, min(query.first, MAX_PAGE_SIZE))
+    reads = await context.db.reads()
+    found = await reads.customers.page(
+        institution_id=actor.staff_scope() if actor.is_staff else None,
+        only_id=actor.customer_id if actor.is_customer else None,
+        filter=_filter(context, query),
+        after=query.after,
+        limit=limit + 1,
+    )
+    page = found[:limit]
+    for customer in page:
+        context.loaders.customer_by_id.prime(customer.id, customer)
+    return CustomerPage(page, has_next_page=len(found) > limit)
+
+
+def _filter(context: Context, query: CustomerQuery) -> CustomerFilter:
+    """The filter with sealed values opened, normalised and blind-indexed."""
+    sealed = {
+        name: token
+        for name, token in (("idNumber", query.id_number), ("phone", query.phone))
+        if token
+    }
+    try:
+        opened = open_sealed(context, sealed)
+    except DomainErrors as errors:
+        first = errors.errors[0]
+        raise BadInput(first.code, ["filter", *(first.field or ())]) from None
+    vault = context.services.vault
+    id_number_bidx = phone_bidx = None
+    if "idNumber" in opened:
+        parsed = parse_id_number(opened["idNumber"], today=context.today)
+        id_number_bidx = vault.id_number_index(parsed.value if parsed else opened["idNumber"])
+    if "phone" in opened:
+        phone_bidx = vault.phone_index(normalize_mobile(opened["phone"]) or opened["phone"])
+    return CustomerFilter(
+        segment=query.segment,
+        village_id=query.village_id,
+        id_number_bidx=id_number_bidx,
+        phone_bidx=phone_bidx,
+    )
+
+
+async def register(
+    context: Context,
+    *,
+    sealed: dict[str, str],
+    segment: Segment,
+    institution_id: uuid.UUID | None,
+    village_id: uuid.UUID | None,
+    referrer_code: str | None,
+) -> Outcome:
+    actor = await context.require_actor()
+    try:
+        opened = open_sealed(context, sealed)
+        customer = await services.register_customer(
+            services.RegisterCustomer(
+                name=opened["name"],
+                id_number=opened["idNumber"],
+                phone=opened["phone"],
+                segment=segment,
+                institution_id=institution_id,
+                village_id=village_id,
+                referrer_code=referrer_code,
+            ),
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            vault=context.services.vault,
+            now=context.now,
+            today=context.today,
+        )
+    except PermissionDenied:
+        raise Forbidden from None
+    except DomainError as error:
+        return Outcome(errors=[error])
+    except DomainErrors as errors:
+        return Outcome(errors=errors.errors)
+    context.loaders.customer_by_id.prime(customer.id, customer)
+    return Outcome(customer=customer)
+
+
+async def reveal(
+    context: Context,
+    *,
+    customer_id: uuid.UUID | None,
+    fields: Sequence[SensitiveField],
+    public_key_pem: str,
+) -> Outcome:
+    actor = await context.require_actor()
+    try:
+        if customer_id is None:
+            if not actor.may_reveal:
+                raise PermissionDenied
+            raise DomainError(ErrorCode.NOT_FOUND, field=("customerId",))
+        sealed = await services.reveal_customer(
+            services.RevealCustomer(customer_id, fields, public_key_pem),
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            vault=context.services.vault,
+            request_id=context.request_id,
+            now=context.now,
+        )
+    except PermissionDenied:
+        raise Forbidden from None
+    except DomainError as error:
+        return Outcome(errors=[error])
+    return Outcome(sealed=sealed)

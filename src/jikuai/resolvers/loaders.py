@@ -1,0 +1,60 @@
+"""Per-request DataLoaders, one per (entity, key); each batch is one SQL statement."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from jikuai.domain.customers.model import Customer
+from jikuai.domain.tenancy.model import Branch, Institution, Staff
+from jikuai.persistence.unit_of_work import Repositories
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+T = TypeVar("T", bound=HasId)
+ReadsProvider = Callable[[], Awaitable[Repositories]]
+
+
+def _by_id(rows: Sequence[T], keys: Sequence[uuid.UUID]) -> list[T | None]:
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in keys]
+
+
+class Loaders:
+    """Created lazily per request; share one read connection through `reads`."""
+
+    def __init__(self, reads: ReadsProvider) -> None:
+        self._reads = reads
+        self.institution_by_id = DataLoader(self._institutions)
+        self.branch_by_id = DataLoader(self._branches)
+        self.branches_by_institution = DataLoader(self._branches_of)
+        self.staff_by_id = DataLoader(self._staff)
+        self.customer_by_id = DataLoader(self._customers)
+
+    async def _institutions(self, keys: list[uuid.UUID]) -> list[Institution | None]:
+        return _by_id(await (await self._reads()).tenancy.institutions_by_id(keys), keys)
+
+    async def _branches(self, keys: list[uuid.UUID]) -> list[Branch | None]:
+        return _by_id(await (await self._reads()).tenancy.branches_by_id(keys), keys)
+
+    async def _branches_of(self, keys: list[uuid.UUID]) -> list[list[Branch]]:
+        grouped: dict[uuid.UUID, list[Branch]] = defaultdict(list)
+        for branch in await (await self._reads()).tenancy.branches_of(keys):
+            grouped[branch.institution_id].append(branch)
+        return [grouped[key] for key in keys]
+
+    async def _staff(self, keys: list[uuid.UUID]) -> list[Staff | None]:
+        return _by_id(await (await self._reads()).tenancy.staff_by_id(keys), keys)
+
+    async def _customers(self, keys: list[uuid.UUID]) -> list[Customer | None]:
+        """Unscoped: callers check visibility through `Context.visible_customer`."""
+        rows = await (await self._reads()).customers.by_id(keys, institution_id=None)
+        return _by_id(rows, keys)

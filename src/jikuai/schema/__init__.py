@@ -1,0 +1,1 @@
+"""The GraphQL schema: strawberry types per bounded context, merged in `schema.build`."""

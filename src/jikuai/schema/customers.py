@@ -1,0 +1,203 @@
+"""Customers (客户): registration through the digital envelope, masked reads, sealed reveals."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import strawberry
+from strawberry.types import Info
+
+from jikuai.domain.customers import model
+from jikuai.domain.customers.identity_numbers import Gender, age_on
+from jikuai.domain.customers.protection import CustomerVault
+from jikuai.resolvers import customers as resolve
+from jikuai.resolvers import tenancy as resolve_tenancy
+from jikuai.resolvers.context import Context
+from jikuai.resolvers.errors import NotFound
+from jikuai.schema.errors import UserError, user_errors
+from jikuai.schema.relay import MAX_PAGE_SIZE, Connection, Node, from_cursor, local_id, to_global_id
+from jikuai.schema.scalars import Sealed
+from jikuai.schema.tenancy import Institution
+
+strawberry.enum(model.Segment, name="Segment", description="Customer segment (客群).")
+strawberry.enum(model.SensitiveField, name="SensitiveField", description="A protected field.")
+strawberry.enum(Gender, name="Gender")
+
+# Matches no row: a malformed or foreign ID in a filter finds nothing rather than everything.
+_NO_ROW = uuid.UUID(int=0)
+
+
+@strawberry.type(description="A retail customer (客户). Personal data is always masked.")
+class Customer(Node):
+    segment: model.Segment
+    gender: Gender = strawberry.field(description="From the ID number (性别).")
+    age: int = strawberry.field(description="Completed years, from the ID number (年龄).")
+    referral_code: str = strawberry.field(description="Code the customer shares (推荐码).")
+    created_at: datetime.datetime
+    _customer: strawberry.Private[model.Customer]
+    _vault: strawberry.Private[CustomerVault]
+
+    @classmethod
+    def of(cls, customer: model.Customer, context: Context) -> Customer:
+        return cls(
+            id=to_global_id("Customer", customer.id),
+            segment=customer.segment,
+            gender=customer.gender,
+            age=age_on(customer.birth_date, context.today),
+            referral_code=customer.referral_code,
+            created_at=customer.created_at,
+            _customer=customer,
+            _vault=context.services.vault,
+        )
+
+    @strawberry.field(description="ID number, first 1 and last 1 shown (身份证号).")
+    def id_number_masked(self) -> str:
+        return self._vault.masked(self._customer, model.SensitiveField.ID_NUMBER)
+
+    @strawberry.field(description='Mobile number, e.g. "138****5678" (手机号).')
+    def phone_masked(self) -> str:
+        return self._vault.masked(self._customer, model.SensitiveField.PHONE)
+
+    @strawberry.field(description='Name, e.g. "*明" (姓名).')
+    def name_masked(self) -> str:
+        return self._vault.masked(self._customer, model.SensitiveField.NAME)
+
+    @strawberry.field(description="The institution the customer banks with.")
+    async def institution(self, info: Info[Context, None]) -> Institution:
+        found = await resolve_tenancy.institution(info.context, self._customer.institution_id)
+        return Institution.of(found)
+
+
+@strawberry.input(description="Narrows `customers`; sealed values are matched by blind index.")
+class CustomerFilter:
+    segment: model.Segment | None = None
+    village_id: strawberry.ID | None = None
+    id_number: Sealed | None = None
+    phone: Sealed | None = None
+
+
+@strawberry.input(description="A new customer; name, ID number and phone arrive sealed.")
+class RegisterCustomerInput:
+    name: Sealed
+    id_number: Sealed
+    phone: Sealed
+    segment: model.Segment
+    institution_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required when customers register themselves."
+    )
+    village_id: strawberry.ID | None = None
+    referrer_code: str | None = None
+
+
+@strawberry.type
+class RegisterCustomerPayload:
+    customer: Customer | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(description="Which fields to reveal, sealed to the caller's own RSA public key.")
+class RevealCustomerInput:
+    customer_id: strawberry.ID
+    fields: list[model.SensitiveField]
+    public_key_pem: str = strawberry.field(description="SPKI PEM of an RSA key, 2048 bits or more.")
+
+
+@strawberry.type(description="One revealed field, as a JWE only the caller's private key opens.")
+class SealedField:
+    field: model.SensitiveField
+    jwe: str
+
+
+@strawberry.type
+class RevealCustomerPayload:
+    sealed: list[SealedField]
+    user_errors: list[UserError]
+
+
+def customer_or_none(customer: model.Customer | None, context: Context) -> Customer | None:
+    return Customer.of(customer, context) if customer else None
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="One customer; NOT_FOUND unless the viewer may see them.")
+    async def customer(self, info: Info[Context, None], id: strawberry.ID) -> Customer | None:
+        customer_id = local_id(id, "Customer")
+        found = await info.context.visible_customer(customer_id) if customer_id else None
+        if found is None:
+            raise NotFound
+        return Customer.of(found, info.context)
+
+    @strawberry.field(description="Customers the viewer may see, oldest first (at most 100).")
+    async def customers(
+        self,
+        info: Info[Context, None],
+        first: int = 20,
+        after: str | None = None,
+        filter: CustomerFilter | None = None,
+    ) -> Connection[Customer]:
+        given = filter or CustomerFilter()
+        village_id = None
+        if given.village_id is not None:
+            village_id = local_id(given.village_id, "Village") or _NO_ROW
+        page = await resolve.customer_page(
+            info.context,
+            resolve.CustomerQuery(
+                first=min(first, MAX_PAGE_SIZE),
+                after=(from_cursor(after) or _NO_ROW) if after else None,
+                segment=given.segment,
+                village_id=village_id,
+                id_number=given.id_number,
+                phone=given.phone,
+            ),
+        )
+        return Connection[Customer].of(
+            [Customer.of(each, info.context) for each in page.customers],
+            [each.id for each in page.customers],
+            has_next_page=page.has_next_page,
+            after=after is not None,
+        )
+
+
+@strawberry.type
+class CustomerMutation:
+    @strawberry.mutation(description="Register a customer (客户注册), from the app or by staff.")
+    async def register_customer(
+        self, info: Info[Context, None], input: RegisterCustomerInput
+    ) -> RegisterCustomerPayload:
+        context = info.context
+        outcome = await resolve.register(
+            context,
+            sealed={"name": input.name, "idNumber": input.id_number, "phone": input.phone},
+            segment=input.segment,
+            institution_id=_optional_id(input.institution_id, "Institution"),
+            village_id=_optional_id(input.village_id, "Village"),
+            referrer_code=input.referrer_code,
+        )
+        return RegisterCustomerPayload(
+            customer=customer_or_none(outcome.customer, context),
+            user_errors=user_errors(outcome.errors, context.language),
+        )
+
+    @strawberry.mutation(description="Reveal fields to authorised staff, sealed and audited.")
+    async def reveal_customer(
+        self, info: Info[Context, None], input: RevealCustomerInput
+    ) -> RevealCustomerPayload:
+        context = info.context
+        outcome = await resolve.reveal(
+            context,
+            customer_id=local_id(input.customer_id, "Customer"),
+            fields=input.fields,
+            public_key_pem=input.public_key_pem,
+        )
+        return RevealCustomerPayload(
+            sealed=[SealedField(field=each.field, jwe=each.jwe) for each in outcome.sealed],
+            user_errors=user_errors(outcome.errors, context.language),
+        )
+
+
+def _optional_id(global_id: strawberry.ID | None, type_name: str) -> uuid.UUID | None:
+    if global_id is None:
+        return None
+    return local_id(global_id, type_name) or _NO_ROW

@@ -1,0 +1,79 @@
+"""`UserError`: expected business failures as data, with a stable code and a localized message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import strawberry
+
+from jikuai.domain.shared.errors import DomainError, ErrorCode
+
+strawberry.enum(ErrorCode, name="ErrorCode", description="Stable error codes.")
+
+_MESSAGES: dict[ErrorCode, tuple[str, str]] = {
+    ErrorCode.REQUIRED: ("此项必填", "This field is required"),
+    ErrorCode.NOT_FOUND: ("未找到", "Not found"),
+    ErrorCode.INVALID_STATE: ("当前状态不允许此操作", "Not allowed in the current state"),
+    ErrorCode.ENVELOPE_INVALID: ("数字信封无效", "The sealed value is invalid"),
+    ErrorCode.INVALID_ID_NUMBER: ("身份证号码无效", "Invalid resident ID number"),
+    ErrorCode.INVALID_PHONE: ("手机号码无效", "Invalid mainland mobile number"),
+    ErrorCode.INVALID_NAME: ("姓名无效（2–30个字符）", "Invalid name (2–30 characters)"),
+    ErrorCode.INVALID_INSTITUTION: ("所选机构无效", "Invalid institution"),
+    ErrorCode.INVALID_REFERRER_CODE: ("推荐码无效", "Unknown referral code"),
+    ErrorCode.INVALID_PUBLIC_KEY: (
+        "公钥无效（需要至少2048位的RSA公钥）",
+        "Invalid public key (an RSA key of at least 2048 bits is required)",
+    ),
+    ErrorCode.CUSTOMER_EXISTS: ("该客户已登记", "This customer is already registered"),
+    ErrorCode.ALREADY_REGISTERED: ("您已完成注册", "You have already registered"),
+    ErrorCode.INVALID_CREDENTIALS: ("用户名或密码错误", "Wrong username or password"),
+    ErrorCode.LOGIN_THROTTLED: (
+        "登录失败次数过多，请稍后再试",
+        "Too many failed logins, try again later",
+    ),
+    ErrorCode.INVALID_REFRESH_TOKEN: ("登录已失效，请重新登录", "Please sign in again"),
+    ErrorCode.INVALID_LOGIN_CODE: ("微信登录凭证无效", "Invalid WeChat login code"),
+    ErrorCode.LOGIN_BLOCKED: ("该微信用户暂时无法登录", "This WeChat user cannot sign in"),
+    ErrorCode.UPSTREAM_BUSY: ("微信服务繁忙，请稍后再试", "WeChat is busy, try again"),
+    ErrorCode.UPSTREAM_UNAVAILABLE: (
+        "微信服务暂不可用",
+        "WeChat is unavailable at the moment",
+    ),
+}
+
+
+def message_for(code: ErrorCode, language: str) -> str:
+    chinese, english = _MESSAGES[code]
+    return english if language == "en" else chinese
+
+
+@strawberry.type(description="An expected failure of a mutation (业务错误).")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path of the input field the error concerns, if any."
+    )
+    code: ErrorCode = strawberry.field(description="Stable code for programs.")
+    message: str = strawberry.field(description="Message for people, in the request's language.")
+
+
+def user_error(code: ErrorCode, language: str, field: Iterable[str] | None = None) -> UserError:
+    return UserError(
+        field=list(field) if field is not None else None,
+        code=code,
+        message=message_for(code, language),
+    )
+
+
+def user_errors(errors: Iterable[DomainError], language: str) -> list[UserError]:
+    return [user_error(each.code, language, each.field) for each in errors]
+
+
+def preferred_language(accept_language: str | None) -> str:
+    """`en` when the client prefers English over Chinese, else `zh-CN`."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return "zh-CN"

@@ -1,0 +1,191 @@
+"""Signing in (登录), the viewer, and the key clients seal sensitive fields with."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from jikuai.domain.tenancy.actors import ActorKind
+from jikuai.domain.tenancy.model import Role
+from jikuai.resolvers import identity as resolve
+from jikuai.resolvers import tenancy as resolve_tenancy
+from jikuai.resolvers.context import Context
+from jikuai.schema.customers import Customer, customer_or_none
+from jikuai.schema.errors import UserError, user_errors
+from jikuai.schema.tenancy import Institution, Staff
+
+
+@strawberry.type(description="The digital-envelope transport key (数字信封公钥).")
+class EnvelopeKey:
+    key_id: str = strawberry.field(description="Put it in the JWE header as `kid`.")
+    algorithm: str = strawberry.field(description='Always "RSA-OAEP-256+A256GCM".')
+    public_key_pem: str
+    public_key_jwk: JSON
+    expires_at: datetime.datetime = strawberry.field(
+        description="Cache the key until then; envelopes sealed before it still open."
+    )
+
+
+@strawberry.type(description="Who is signed in: a staff member or a (possibly new) customer.")
+class Viewer:
+    kind: ActorKind
+    role: Role
+    staff: Staff | None = strawberry.field(description="The staff member, for staff.")
+    customer: Customer | None = strawberry.field(
+        description="The customer, once a WeChat user has registered."
+    )
+    registered: bool = strawberry.field(description="False for a WeChat user yet to register.")
+    _institution_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="The viewer's institution, if any.")
+    async def institution(self, info: Info[Context, None]) -> Institution | None:
+        if self._institution_id is None:
+            return None
+        found = await resolve_tenancy.institution(info.context, self._institution_id)
+        return Institution.of(found)
+
+
+@strawberry.type(description="Tokens for a staff member.")
+class StaffLoginPayload:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime.datetime | None = strawberry.field(
+        description="When the access token expires."
+    )
+    staff: Staff | None
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="Tokens for a mini-program user.")
+class WechatLoginPayload:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime.datetime | None
+    registered: bool = strawberry.field(description="False until the user registers as a customer.")
+    viewer: Viewer | None
+    user_errors: list[UserError]
+
+
+@strawberry.type(description="A new access token and the refresh token to use next time.")
+class RefreshTokenPayload:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime.datetime | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class LogoutPayload:
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class StaffLoginInput:
+    username: str
+    password: str
+
+
+@strawberry.input
+class WechatLoginInput:
+    code: str = strawberry.field(description="From `wx.login()`; single use, valid 5 minutes.")
+
+
+@strawberry.input
+class RefreshTokenInput:
+    refresh_token: str
+
+
+@strawberry.input
+class LogoutInput:
+    refresh_token: str
+
+
+async def _viewer(context: Context) -> Viewer:
+    found = await resolve_tenancy.viewer(context)
+    return Viewer(
+        kind=found.actor.kind,
+        role=found.actor.role,
+        staff=Staff.of(found.staff) if found.staff else None,
+        customer=customer_or_none(found.customer, context),
+        registered=found.actor.is_staff or found.customer is not None,
+        _institution_id=found.actor.institution_id,
+    )
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The signed-in actor.")
+    async def me(self, info: Info[Context, None]) -> Viewer:
+        return await _viewer(info.context)
+
+    @strawberry.field(description="The public key to seal sensitive fields with (public).")
+    def envelope_key(self, info: Info[Context, None]) -> EnvelopeKey:
+        key = resolve.envelope_key(info.context)
+        return EnvelopeKey(
+            key_id=key.key_id,
+            algorithm=key.algorithm,
+            public_key_pem=key.public_key_pem,
+            public_key_jwk=JSON(key.public_key_jwk),
+            expires_at=key.expires_at,
+        )
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(description="Staff sign-in with username and password (员工登录).")
+    async def staff_login(
+        self, info: Info[Context, None], input: StaffLoginInput
+    ) -> StaffLoginPayload:
+        result = await resolve.staff_login(
+            info.context, username=input.username, password=input.password
+        )
+        tokens = result.tokens
+        return StaffLoginPayload(
+            access_token=tokens.access_token if tokens else None,
+            refresh_token=tokens.refresh_token if tokens else None,
+            expires_at=tokens.expires_at if tokens else None,
+            staff=Staff.of(result.staff) if result.staff else None,
+            user_errors=user_errors(result.errors, info.context.language),
+        )
+
+    @strawberry.mutation(description="Mini-program sign-in with a `wx.login()` code (微信登录).")
+    async def wechat_login(
+        self, info: Info[Context, None], input: WechatLoginInput
+    ) -> WechatLoginPayload:
+        context = info.context
+        result = await resolve.wechat_login(context, code=input.code)
+        tokens = result.tokens
+        viewer = None
+        if tokens is not None:
+            context.sign_in_as(tokens.actor)
+            viewer = await _viewer(context)
+        return WechatLoginPayload(
+            access_token=tokens.access_token if tokens else None,
+            refresh_token=tokens.refresh_token if tokens else None,
+            expires_at=tokens.expires_at if tokens else None,
+            registered=bool(tokens and tokens.actor.customer_id),
+            viewer=viewer,
+            user_errors=user_errors(result.errors, context.language),
+        )
+
+    @strawberry.mutation(description="Exchange a refresh token for new tokens (it is used up).")
+    async def refresh_token(
+        self, info: Info[Context, None], input: RefreshTokenInput
+    ) -> RefreshTokenPayload:
+        result = await resolve.refresh(info.context, refresh_token=input.refresh_token)
+        tokens = result.tokens
+        return RefreshTokenPayload(
+            access_token=tokens.access_token if tokens else None,
+            refresh_token=tokens.refresh_token if tokens else None,
+            expires_at=tokens.expires_at if tokens else None,
+            user_errors=user_errors(result.errors, info.context.language),
+        )
+
+    @strawberry.mutation(description="Sign out: the refresh token and its successors stop working.")
+    async def logout(self, info: Info[Context, None], input: LogoutInput) -> LogoutPayload:
+        await resolve.logout(info.context, refresh_token=input.refresh_token)
+        return LogoutPayload(user_errors=[])

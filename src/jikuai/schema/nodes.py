@@ -1,0 +1,43 @@
+"""`node(id:)`: any object by global ID, under exactly the rules of its own field."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from jikuai.resolvers import tenancy as resolve_tenancy
+from jikuai.resolvers.context import Context
+from jikuai.resolvers.errors import NotFound
+from jikuai.schema.customers import Customer
+from jikuai.schema.relay import Node, from_global_id
+from jikuai.schema.tenancy import Branch, Institution, Staff
+
+
+async def _node(context: Context, global_id: str) -> Node | None:
+    decoded = from_global_id(global_id)
+    if decoded is None:
+        return None
+    type_name, key = decoded
+    if type_name == "Customer":
+        customer = await context.visible_customer(key)
+        return Customer.of(customer, context) if customer else None
+    if type_name == "Institution":
+        institution = await context.loaders.institution_by_id.load(key)
+        return Institution.of(institution) if institution else None
+    if type_name == "Branch":
+        branch = await context.loaders.branch_by_id.load(key)
+        return Branch.of(branch) if branch else None
+    if type_name == "Staff":
+        staff = await resolve_tenancy.staff_member(context, key)
+        return Staff.of(staff) if staff else None
+    return None
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Fetch any object by its global ID; NOT_FOUND if not visible.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        found = await _node(info.context, id)
+        if found is None:
+            raise NotFound
+        return found

@@ -1,0 +1,88 @@
+"""Relay conventions: the `Node` interface, opaque global IDs and keyset connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Generic, TypeVar
+
+import strawberry
+
+MAX_PAGE_SIZE = 100
+N = TypeVar("N")
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Opaque global ID.")
+
+
+def to_global_id(type_name: str, local_id: uuid.UUID) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{local_id}".encode()).decode())
+
+
+def from_global_id(global_id: str) -> tuple[str, uuid.UUID] | None:
+    """(type name, id), or None for anything that is not one of our IDs."""
+    try:
+        decoded = base64.urlsafe_b64decode(global_id.encode("ascii")).decode()
+        type_name, _, local_id = decoded.partition(":")
+        return type_name, uuid.UUID(local_id)
+    except (ValueError, UnicodeError, binascii.Error):
+        return None
+
+
+def local_id(global_id: str, type_name: str) -> uuid.UUID | None:
+    """The id of a global ID of `type_name`; None for any other or malformed ID."""
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] != type_name:
+        return None
+    return decoded[1]
+
+
+def to_cursor(key: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(key.bytes).decode().rstrip("=")
+
+
+def from_cursor(cursor: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+
+
+@strawberry.type(description="Where a page sits in its list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a page, with the cursor to continue after it.")
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type(description="A page of a list, ordered by creation; page with `first`/`after`.")
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+
+    @classmethod
+    def of(
+        cls, nodes: list[N], keys: list[uuid.UUID], *, has_next_page: bool, after: bool
+    ) -> Connection[N]:
+        edges = [
+            Edge(cursor=to_cursor(key), node=node) for node, key in zip(nodes, keys, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next_page,
+                has_previous_page=after,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

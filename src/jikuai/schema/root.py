@@ -1,0 +1,49 @@
+"""The root Query and Mutation, merged from every bounded context, and the Schema object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from jikuai.config import Settings
+from jikuai.schema.customers import CustomerMutation, CustomerQuery
+from jikuai.schema.extensions import MaskInternalErrors, OperationName, limit_rules
+from jikuai.schema.identity import IdentityMutation, IdentityQuery
+from jikuai.schema.nodes import NodeQuery
+from jikuai.schema.scalars import SCALARS
+from jikuai.schema.tenancy import TenancyQuery
+
+Query = merge_types("Query", (NodeQuery, IdentityQuery, TenancyQuery, CustomerQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, CustomerMutation))
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[Callable[[], SchemaExtension]] = [
+        OperationName,
+        MaskInternalErrors,
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(ParserCache, maxsize=512),
+        limit_rules(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases),
+        partial(ValidationCache, maxsize=512),
+    ]
+    if settings.is_production:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.is_production, scalar_map=dict(SCALARS)
+        ),
+    )
