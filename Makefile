@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench schema clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+schema: install
+	$(BIN)/python -m jikuai.schema.sdl > schema.graphql
 
 bench: install
 	$(BIN)/python -m bench

@@ -87,24 +87,35 @@ def _db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
 
 def _db_reencrypt(settings: Settings, arguments: argparse.Namespace) -> int:
     from jikuai.domain.customers.services import reencrypt_customers
+    from jikuai.domain.identity.services import reencrypt_session_keys
 
-    async def run() -> int:
+    def progress(what: str) -> Callable[[int, int], None]:
+        return lambda done, total: print(f"re-encrypted {done}/{total} {what}", flush=True)
+
+    async def run() -> tuple[int, int]:
         services = build_services(settings)
         session = services.database.session()
         try:
-            return await reencrypt_customers(
+            customers = await reencrypt_customers(
                 unit_of_work=session.unit_of_work,
                 vault=services.vault,
                 now=datetime.now(UTC),
                 batch_size=arguments.batch_size,
-                progress=lambda done, total: print(f"re-encrypted {done}/{total} customers"),
+                progress=progress("customers"),
             )
+            accounts = await reencrypt_session_keys(
+                unit_of_work=session.unit_of_work,
+                cipher=services.cipher,
+                batch_size=arguments.batch_size,
+                progress=progress("WeChat session keys"),
+            )
+            return customers, accounts
         finally:
             await session.close()
             await services.close()
 
-    done = asyncio.run(run())
-    print(f"done: {done} customers re-encrypted")
+    customers, accounts = asyncio.run(run())
+    print(f"done: {customers} customers and {accounts} WeChat session keys re-encrypted")
     return 0
 
 

@@ -12,7 +12,7 @@ from jikuai.domain.customers.model import Customer, CustomerFilter, Segment, Sen
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.envelopes import open_sealed
-from jikuai.resolvers.errors import BadInput, Forbidden
+from jikuai.resolvers.errors import BadInput, Forbidden, NotFound
 
 MAX_PAGE_SIZE = 100
 
@@ -42,6 +42,15 @@ class Outcome:
     customer: Customer | None = None
     sealed: Sequence[services.SealedValue] = ()
     errors: Sequence[DomainError] = field(default_factory=list)
+
+
+async def customer(context: Context, customer_id: uuid.UUID | None) -> Customer:
+    """A customer the actor may see; NOT_FOUND for a malformed, unknown or foreign id alike."""
+    await context.require_actor()
+    found = await context.visible_customer(customer_id) if customer_id else None
+    if found is None:
+        raise NotFound
+    return found
 
 
 async def customer_page(context: Context, query: CustomerQuery) -> CustomerPage:

@@ -14,7 +14,6 @@ from jikuai.domain.customers.protection import CustomerVault
 from jikuai.resolvers import customers as resolve
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
-from jikuai.resolvers.errors import NotFound
 from jikuai.schema.errors import UserError, user_errors
 from jikuai.schema.relay import MAX_PAGE_SIZE, Connection, Node, from_cursor, local_id, to_global_id
 from jikuai.schema.scalars import Sealed
@@ -123,10 +122,7 @@ def customer_or_none(customer: model.Customer | None, context: Context) -> Custo
 class CustomerQuery:
     @strawberry.field(description="One customer; NOT_FOUND unless the viewer may see them.")
     async def customer(self, info: Info[Context, None], id: strawberry.ID) -> Customer | None:
-        customer_id = local_id(id, "Customer")
-        found = await info.context.visible_customer(customer_id) if customer_id else None
-        if found is None:
-            raise NotFound
+        found = await resolve.customer(info.context, local_id(id, "Customer"))
         return Customer.of(found, info.context)
 
     @strawberry.field(description="Customers the viewer may see, oldest first (at most 100).")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
@@ -15,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from jikuai.config import Settings
 from jikuai.schema.customers import CustomerMutation, CustomerQuery
@@ -28,6 +30,14 @@ Query = merge_types("Query", (NodeQuery, IdentityQuery, TenancyQuery, CustomerQu
 Mutation = merge_types("Mutation", (IdentityMutation, CustomerMutation))
 
 
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Expected errors (validation, authentication, not found) are answers, not incidents;
+        internal ones are logged once, with the request id, by `MaskInternalErrors`."""
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         OperationName,
@@ -39,7 +49,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

@@ -17,6 +17,7 @@ from jikuai.domain.customers.model import Customer, Segment, SensitiveField, new
 from jikuai.domain.customers.protection import CustomerVault
 from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.batches import Progress, rewrite_in_batches
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor
@@ -219,31 +220,25 @@ async def reencrypt_customers(
     vault: CustomerVault,
     now: datetime,
     batch_size: int = 500,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> int:
-    """Re-encrypt every customer not yet under the current data key, one batch per transaction.
-
-    Resumable by construction: each batch selects rows still under an older key, so a run that
-    stops part-way continues where it left off.
-    """
+    """Re-encrypt every customer not yet under the current data key (after a key rotation)."""
     key_id = vault.current_key_id
-    async with unit_of_work() as uow:
-        total = await uow.customers.count_encrypted_under_other_keys(key_id)
-    done = 0
-    while True:
-        async with unit_of_work() as uow:
-            batch = await uow.customers.encrypted_under_other_keys(key_id, limit=batch_size)
-            for customer in batch:
-                protected = vault.reencrypt(customer)
-                customer.name_ct = protected.name_ct
-                customer.id_number_ct = protected.id_number_ct
-                customer.phone_ct = protected.phone_ct
-                customer.key_id = protected.key_id
-                customer.updated_at = now
-                await uow.customers.replace_ciphertexts(customer)
-            await uow.commit()
-        if not batch:
-            return done
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
+
+    async def rewrite(uow: UnitOfWork, customer: Customer) -> None:
+        protected = vault.reencrypt(customer)
+        customer.name_ct = protected.name_ct
+        customer.id_number_ct = protected.id_number_ct
+        customer.phone_ct = protected.phone_ct
+        customer.key_id = protected.key_id
+        customer.updated_at = now
+        await uow.customers.replace_ciphertexts(customer)
+
+    return await rewrite_in_batches(
+        unit_of_work=unit_of_work,
+        count=lambda uow: uow.customers.count_encrypted_under_other_keys(key_id),
+        fetch=lambda uow, limit: uow.customers.encrypted_under_other_keys(key_id, limit=limit),
+        rewrite=rewrite,
+        batch_size=batch_size,
+        progress=progress,
+    )

@@ -8,12 +8,14 @@ Presenting a refresh token that was already used is taken as theft and revokes t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jikuai.domain.identity.model import RefreshToken, WeChatAccount
 from jikuai.domain.identity.ports import Counters, WeChatCodeExchange
 from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.batches import Progress, rewrite_in_batches
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor, ActorKind
@@ -107,8 +109,7 @@ class Authenticator:
             account = await uow.identity.wechat_account(self._wechat_app_id, identity.openid)
             account_id = account.id if account else new_id()
             session_key_ct = self._cipher.encrypt(
-                identity.session_key,
-                context=FieldContext("wechat_accounts", "session_key_ct", str(account_id)),
+                identity.session_key, context=_session_key_context(account_id)
             )
             account = WeChatAccount(
                 id=account_id,
@@ -190,6 +191,37 @@ class Authenticator:
             )
         )
         return IssuedTokens(access_token, refresh_token, claims.expires_at, actor)
+
+
+async def reencrypt_session_keys(
+    *,
+    unit_of_work: Callable[[], UnitOfWork],
+    cipher: FieldCipher,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> int:
+    """Re-encrypt every stored WeChat session key not yet under the current data key."""
+    key_id = cipher.primary_key_id
+
+    async def rewrite(uow: UnitOfWork, account: WeChatAccount) -> None:
+        context = _session_key_context(account.id)
+        session_key = cipher.decrypt(account.session_key_ct, context=context)
+        account.session_key_ct = cipher.encrypt(session_key, context=context)
+        account.key_id = key_id
+        await uow.identity.save_wechat_account(account)
+
+    return await rewrite_in_batches(
+        unit_of_work=unit_of_work,
+        count=lambda uow: uow.identity.count_wechat_accounts_under_other_keys(key_id),
+        fetch=lambda uow, limit: uow.identity.wechat_accounts_under_other_keys(key_id, limit=limit),
+        rewrite=rewrite,
+        batch_size=batch_size,
+        progress=progress,
+    )
+
+
+def _session_key_context(account_id: uuid.UUID) -> FieldContext:
+    return FieldContext("wechat_accounts", "session_key_ct", str(account_id))
 
 
 def _staff_actor(staff: Staff) -> Actor:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
@@ -51,6 +52,25 @@ class SqlIdentityRepository:
             .values(customer_id=customer_id)
         )
         return result.rowcount == 1
+
+    async def wechat_accounts_under_other_keys(
+        self, key_id: int, *, limit: int
+    ) -> Sequence[WeChatAccount]:
+        query = (
+            select(wechat_accounts)
+            .where(wechat_accounts.c.key_id != key_id)
+            .order_by(wechat_accounts.c.id)
+            .limit(limit)
+        )
+        return [WeChatAccount(**row._mapping) for row in await self._connection.execute(query)]
+
+    async def count_wechat_accounts_under_other_keys(self, key_id: int) -> int:
+        query = (
+            select(func.count())
+            .select_from(wechat_accounts)
+            .where(wechat_accounts.c.key_id != key_id)
+        )
+        return int(await self._connection.scalar(query) or 0)
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
         values = asdict(token) | {"actor_kind": token.actor_kind.value}

@@ -208,6 +208,7 @@ def upgrade() -> None:
         sa.Column("openid", sa.String(length=64), nullable=False),
         sa.Column("unionid", sa.String(length=64), nullable=True),
         sa.Column("session_key_ct", sa.LargeBinary(), nullable=False),
+        sa.Column("key_id", sa.BigInteger(), nullable=False),
         sa.Column("customer_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=False),
@@ -218,9 +219,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("app_id", "openid", name=op.f("uq_wechat_accounts_app_id_openid")),
         sa.UniqueConstraint("customer_id", name=op.f("uq_wechat_accounts_customer_id")),
     )
+    with op.batch_alter_table("wechat_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_wechat_accounts_key_id"), ["key_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("wechat_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_wechat_accounts_key_id"))
+
     op.drop_table("wechat_accounts")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customers_key_id_id"))
