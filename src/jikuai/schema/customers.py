@@ -21,7 +21,7 @@ from jikuai.schema.tenancy import Institution
 
 strawberry.enum(model.Segment, name="Segment", description="Customer segment (客群).")
 strawberry.enum(model.SensitiveField, name="SensitiveField", description="A protected field.")
-strawberry.enum(Gender, name="Gender")
+strawberry.enum(Gender, name="Gender", description="Gender (性别), from the ID number.")
 
 # Matches no row: a malformed or foreign ID in a filter finds nothing rather than everything.
 _NO_ROW = uuid.UUID(int=0)
@@ -29,11 +29,11 @@ _NO_ROW = uuid.UUID(int=0)
 
 @strawberry.type(description="A retail customer (客户). Personal data is always masked.")
 class Customer(Node):
-    segment: model.Segment
+    segment: model.Segment = strawberry.field(description="Customer segment (客群).")
     gender: Gender = strawberry.field(description="From the ID number (性别).")
     age: int = strawberry.field(description="Completed years, from the ID number (年龄).")
     referral_code: str = strawberry.field(description="Code the customer shares (推荐码).")
-    created_at: datetime.datetime
+    created_at: datetime.datetime = strawberry.field(description="When they were registered.")
     _customer: strawberry.Private[model.Customer]
     _vault: strawberry.Private[CustomerVault]
 
@@ -70,48 +70,58 @@ class Customer(Node):
 
 @strawberry.input(description="Narrows `customers`; sealed values are matched by blind index.")
 class CustomerFilter:
-    segment: model.Segment | None = None
-    village_id: strawberry.ID | None = None
-    id_number: Sealed | None = None
-    phone: Sealed | None = None
+    segment: model.Segment | None = strawberry.field(default=None, description="Only this segment.")
+    village_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this village (行政村)."
+    )
+    id_number: Sealed | None = strawberry.field(
+        default=None, description="Exactly this ID number, sealed for field `idNumber`."
+    )
+    phone: Sealed | None = strawberry.field(
+        default=None, description="Exactly this mobile number, sealed for field `phone`."
+    )
 
 
 @strawberry.input(description="A new customer; name, ID number and phone arrive sealed.")
 class RegisterCustomerInput:
-    name: Sealed
-    id_number: Sealed
-    phone: Sealed
-    segment: model.Segment
+    name: Sealed = strawberry.field(description="Name (姓名), 2–30 characters, sealed.")
+    id_number: Sealed = strawberry.field(description="Resident ID number (身份证号), sealed.")
+    phone: Sealed = strawberry.field(description="Mainland mobile number (手机号), sealed.")
+    segment: model.Segment = strawberry.field(description="Customer segment (客群).")
     institution_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required when customers register themselves."
     )
-    village_id: strawberry.ID | None = None
-    referrer_code: str | None = None
+    village_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The customer's village, in the same institution."
+    )
+    referrer_code: str | None = strawberry.field(
+        default=None, description="Referral code of the customer who referred them (推荐码)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Result of `registerCustomer`.")
 class RegisterCustomerPayload:
-    customer: Customer | None
-    user_errors: list[UserError]
+    customer: Customer | None = strawberry.field(description="The new customer, on success.")
+    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
 @strawberry.input(description="Which fields to reveal, sealed to the caller's own RSA public key.")
 class RevealCustomerInput:
-    customer_id: strawberry.ID
-    fields: list[model.SensitiveField]
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    fields: list[model.SensitiveField] = strawberry.field(description="Fields to reveal.")
     public_key_pem: str = strawberry.field(description="SPKI PEM of an RSA key, 2048 bits or more.")
 
 
 @strawberry.type(description="One revealed field, as a JWE only the caller's private key opens.")
 class SealedField:
-    field: model.SensitiveField
-    jwe: str
+    field: model.SensitiveField = strawberry.field(description="Which field.")
+    jwe: str = strawberry.field(description="JWE compact string sealed to the given public key.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `revealCustomer`.")
 class RevealCustomerPayload:
-    sealed: list[SealedField]
-    user_errors: list[UserError]
+    sealed: list[SealedField] = strawberry.field(description="One JWE per revealed field.")
+    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
 def customer_or_none(customer: model.Customer | None, context: Context) -> Customer | None:

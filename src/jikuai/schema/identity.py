@@ -23,8 +23,8 @@ from jikuai.schema.tenancy import Institution, Staff
 class EnvelopeKey:
     key_id: str = strawberry.field(description="Put it in the JWE header as `kid`.")
     algorithm: str = strawberry.field(description='Always "RSA-OAEP-256+A256GCM".')
-    public_key_pem: str
-    public_key_jwk: JSON
+    public_key_pem: str = strawberry.field(description="RSA public key, SubjectPublicKeyInfo PEM.")
+    public_key_jwk: JSON = strawberry.field(description="The same key as a JWK (RFC 7517).")
     expires_at: datetime.datetime = strawberry.field(
         description="Cache the key until then; envelopes sealed before it still open."
     )
@@ -32,8 +32,8 @@ class EnvelopeKey:
 
 @strawberry.type(description="Who is signed in: a staff member or a (possibly new) customer.")
 class Viewer:
-    kind: ActorKind
-    role: Role
+    kind: ActorKind = strawberry.field(description="Staff member or customer.")
+    role: Role = strawberry.field(description="The actor's role.")
     staff: Staff | None = strawberry.field(description="The staff member, for staff.")
     customer: Customer | None = strawberry.field(
         description="The customer, once a WeChat user has registered."
@@ -51,57 +51,67 @@ class Viewer:
 
 @strawberry.type(description="Tokens for a staff member.")
 class StaffLoginPayload:
-    access_token: str | None
-    refresh_token: str | None
+    access_token: str | None = strawberry.field(
+        description="Bearer token for the API, short-lived."
+    )
+    refresh_token: str | None = strawberry.field(description="Use once with `refreshToken`.")
     expires_at: datetime.datetime | None = strawberry.field(
         description="When the access token expires."
     )
-    staff: Staff | None
-    user_errors: list[UserError]
+    staff: Staff | None = strawberry.field(description="Who signed in, on success.")
+    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
 @strawberry.type(description="Tokens for a mini-program user.")
 class WechatLoginPayload:
-    access_token: str | None
-    refresh_token: str | None
-    expires_at: datetime.datetime | None
+    access_token: str | None = strawberry.field(
+        description="Bearer token for the API, short-lived."
+    )
+    refresh_token: str | None = strawberry.field(description="Use once with `refreshToken`.")
+    expires_at: datetime.datetime | None = strawberry.field(
+        description="When the access token expires."
+    )
     registered: bool = strawberry.field(description="False until the user registers as a customer.")
-    viewer: Viewer | None
-    user_errors: list[UserError]
+    viewer: Viewer | None = strawberry.field(description="Who signed in, on success.")
+    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
 @strawberry.type(description="A new access token and the refresh token to use next time.")
 class RefreshTokenPayload:
-    access_token: str | None
-    refresh_token: str | None
-    expires_at: datetime.datetime | None
-    user_errors: list[UserError]
+    access_token: str | None = strawberry.field(
+        description="Bearer token for the API, short-lived."
+    )
+    refresh_token: str | None = strawberry.field(description="Use once with `refreshToken`.")
+    expires_at: datetime.datetime | None = strawberry.field(
+        description="When the access token expires."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `logout`.")
 class LogoutPayload:
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
-@strawberry.input
+@strawberry.input(description="Staff credentials.")
 class StaffLoginInput:
-    username: str
-    password: str
+    username: str = strawberry.field(description="Sign-in name.")
+    password: str = strawberry.field(description="Password; never stored or returned.")
 
 
-@strawberry.input
+@strawberry.input(description="A mini-program login code.")
 class WechatLoginInput:
     code: str = strawberry.field(description="From `wx.login()`; single use, valid 5 minutes.")
 
 
-@strawberry.input
+@strawberry.input(description="The refresh token of the last sign-in or refresh.")
 class RefreshTokenInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(description="Opaque refresh token.")
 
 
-@strawberry.input
+@strawberry.input(description="The login to end.")
 class LogoutInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(description="Its current refresh token.")
 
 
 async def _viewer(context: Context) -> Viewer:

@@ -15,7 +15,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from jikuai.config import Settings
@@ -26,8 +25,15 @@ from jikuai.schema.nodes import NodeQuery
 from jikuai.schema.scalars import SCALARS
 from jikuai.schema.tenancy import TenancyQuery
 
-Query = merge_types("Query", (NodeQuery, IdentityQuery, TenancyQuery, CustomerQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, CustomerMutation))
+
+@strawberry.type(description="Everything that can be read.")
+class Query(NodeQuery, IdentityQuery, TenancyQuery, CustomerQuery):
+    pass
+
+
+@strawberry.type(description="Everything that can be changed; one `input`, a payload back.")
+class Mutation(IdentityMutation, CustomerMutation):
+    pass
 
 
 class Schema(strawberry.Schema):

@@ -23,7 +23,7 @@ class Institution(Node):
     code: str = strawberry.field(description="Short code, e.g. `yushu`.")
     name: str = strawberry.field(description="Full name, e.g. 榆树农商行.")
     region: str = strawberry.field(description="Where it serves (地区).")
-    kind: model.InstitutionKind
+    kind: model.InstitutionKind = strawberry.field(description="Province union or member.")
     _id: strawberry.Private[model.Institution]
 
     @classmethod
@@ -44,8 +44,8 @@ class Institution(Node):
 
 @strawberry.type(description="A branch (网点) of an institution.")
 class Branch(Node):
-    code: str
-    name: str
+    code: str = strawberry.field(description="Short code, e.g. `yushu-01`.")
+    name: str = strawberry.field(description="Name, e.g. 营业部.")
     _branch: strawberry.Private[model.Branch]
 
     @classmethod
@@ -64,9 +64,9 @@ class Branch(Node):
     description="A member of staff (员工): loan officer, manager, risk officer, admin."
 )
 class Staff(Node):
-    username: str
+    username: str = strawberry.field(description="Sign-in name, e.g. `yushu-officer`.")
     display_name: str = strawberry.field(description="Name shown in the console.")
-    role: model.Role
+    role: model.Role = strawberry.field(description="What they may do (角色).")
     _staff: strawberry.Private[model.Staff]
 
     @classmethod
