@@ -2,7 +2,8 @@
 
 ID numbers follow GB 11643-1999: 17 digits (6 area, 8 birth date, 3 sequence, the last of them odd
 for men) and a check character from ISO 7064 MOD 11-2. Area codes are not checked against a list:
-codes change, and old cards stay valid.
+codes change, and old cards stay valid. Input is NFKC-normalised first, so full-width digits
+typed on a phone keyboard become ASCII; digits of other scripts are refused.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from enum import StrEnum
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARACTERS = "10X98765432"
-_ID_PATTERN = re.compile(r"\d{17}[\dX]")
-_MOBILE_PATTERN = re.compile(r"1[3-9]\d{9}")
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
+_MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 _NAME_PUNCTUATION = frozenset("·•.-' ")
 NAME_MIN_LENGTH = 2
@@ -46,7 +47,7 @@ def id_check_character(first_17_digits: str) -> str:
 
 def parse_id_number(raw: str, *, today: date) -> IdNumber | None:
     """The normalised ID number (upper-case X), or None when it is not a real one."""
-    value = raw.strip().upper()
+    value = unicodedata.normalize("NFKC", raw).strip().upper()
     if not _ID_PATTERN.fullmatch(value) or id_check_character(value[:17]) != value[17]:
         return None
     try:
@@ -61,7 +62,7 @@ def parse_id_number(raw: str, *, today: date) -> IdNumber | None:
 
 def normalize_mobile(raw: str) -> str | None:
     """A mainland mobile number as its 11 digits, or None. Accepts +86 and separators."""
-    digits = _PHONE_SEPARATORS.sub("", raw)
+    digits = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix) :]
