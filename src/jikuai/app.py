@@ -4,6 +4,7 @@ WeChat stand-in under /dev/wechat."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +43,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             allow_queries_via_get=False,
         )
         self.services = services
+
+    def encode_json(self, data: object) -> str:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

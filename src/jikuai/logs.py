@@ -18,7 +18,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update((key, value) for key, value in record.__dict__.items() if key not in _STANDARD)
+        entry.update(
+            (key, value)
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD and not key.startswith("color_")
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

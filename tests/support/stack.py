@@ -141,10 +141,11 @@ class Stack:
         return payload
 
     @contextmanager
-    def count_statements(self) -> Iterator[list[str]]:
-        """Every SQL statement the app runs inside the block."""
+    def count_statements(self, *, replica: bool = False) -> Iterator[list[str]]:
+        """Every SQL statement the app runs inside the block (on the primary or the replica)."""
         statements: list[str] = []
-        engine = self.services.database.primary.sync_engine
+        database = self.services.database
+        engine = (database.replica if replica else database.primary).sync_engine  # type: ignore[union-attr]
 
         def record(*args: Any) -> None:
             statements.append(args[2])
@@ -173,11 +174,15 @@ async def open_stack(
     database_url: str | None,
     redis_url: str | None,
     wechat: tuple[str, str, str],
+    with_replica: bool = False,
 ) -> AsyncIterator[Stack]:
+    """A migrated stack; `with_replica` adds a second engine on the same database as replica."""
     wechat_base, app_id, app_secret = wechat
+    primary_url = database_url or f"sqlite+aiosqlite:///{(data_dir / 'jikuai.db').resolve()}"
     settings = Settings(
         data_dir=data_dir,
-        database_url=database_url,
+        database_url=primary_url,
+        database_replica_url=primary_url if with_replica else None,
         redis_url=redis_url,
         wechat_api_base=wechat_base,
         wechat_app_id=app_id,

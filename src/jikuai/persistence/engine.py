@@ -8,6 +8,7 @@ mutation's payload sees its own writes.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event, text
@@ -75,13 +76,17 @@ class DatabaseSession:
         self._primary: AsyncConnection | None = None
         self._replica: AsyncConnection | None = None
         self._has_written = False
+        # Sibling fields resolve concurrently: one of them opens a connection, the rest wait.
+        self._opening = asyncio.Lock()
 
     async def reads(self) -> Repositories:
         """Repositories for reading: on the replica, unless this request has written."""
-        if self._database.replica is None or self._has_written:
+        replica = self._database.replica
+        if replica is None or self._has_written:
             return Repositories(await self._primary_connection())
-        if self._replica is None:
-            self._replica = await self._database.replica.connect()
+        async with self._opening:
+            if self._replica is None:
+                self._replica = await replica.connect()
         return Repositories(self._replica)
 
     def unit_of_work(self) -> SqlUnitOfWork:
@@ -95,6 +100,7 @@ class DatabaseSession:
         self._primary = self._replica = None
 
     async def _primary_connection(self) -> AsyncConnection:
-        if self._primary is None:
-            self._primary = await self._database.primary.connect()
+        async with self._opening:
+            if self._primary is None:
+                self._primary = await self._database.primary.connect()
         return self._primary
