@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -49,8 +50,8 @@ class Viewer:
         return Institution.of(found)
 
 
-@strawberry.type(description="Tokens for a staff member.")
-class StaffLoginPayload:
+@strawberry.type(description="What every sign-in returns.")
+class SignInPayload:
     access_token: str | None = strawberry.field(
         description="Bearer token for the API, short-lived."
     )
@@ -58,34 +59,33 @@ class StaffLoginPayload:
     expires_at: datetime.datetime | None = strawberry.field(
         description="When the access token expires."
     )
-    staff: Staff | None = strawberry.field(description="Who signed in, on success.")
     user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+
+
+def _sign_in_fields(result: resolve.SignIn, language: str) -> dict[str, Any]:
+    tokens = result.tokens
+    return {
+        "access_token": tokens.access_token if tokens else None,
+        "refresh_token": tokens.refresh_token if tokens else None,
+        "expires_at": tokens.expires_at if tokens else None,
+        "user_errors": user_errors(result.errors, language),
+    }
+
+
+@strawberry.type(description="Tokens for a staff member.")
+class StaffLoginPayload(SignInPayload):
+    staff: Staff | None = strawberry.field(description="Who signed in, on success.")
 
 
 @strawberry.type(description="Tokens for a mini-program user.")
-class WechatLoginPayload:
-    access_token: str | None = strawberry.field(
-        description="Bearer token for the API, short-lived."
-    )
-    refresh_token: str | None = strawberry.field(description="Use once with `refreshToken`.")
-    expires_at: datetime.datetime | None = strawberry.field(
-        description="When the access token expires."
-    )
+class WechatLoginPayload(SignInPayload):
     registered: bool = strawberry.field(description="False until the user registers as a customer.")
     viewer: Viewer | None = strawberry.field(description="Who signed in, on success.")
-    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
 @strawberry.type(description="A new access token and the refresh token to use next time.")
-class RefreshTokenPayload:
-    access_token: str | None = strawberry.field(
-        description="Bearer token for the API, short-lived."
-    )
-    refresh_token: str | None = strawberry.field(description="Use once with `refreshToken`.")
-    expires_at: datetime.datetime | None = strawberry.field(
-        description="When the access token expires."
-    )
-    user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
+class RefreshTokenPayload(SignInPayload):
+    pass
 
 
 @strawberry.type(description="Result of `logout`.")
@@ -153,13 +153,9 @@ class IdentityMutation:
         result = await resolve.staff_login(
             info.context, username=input.username, password=input.password
         )
-        tokens = result.tokens
         return StaffLoginPayload(
-            access_token=tokens.access_token if tokens else None,
-            refresh_token=tokens.refresh_token if tokens else None,
-            expires_at=tokens.expires_at if tokens else None,
             staff=Staff.of(result.staff) if result.staff else None,
-            user_errors=user_errors(result.errors, info.context.language),
+            **_sign_in_fields(result, info.context.language),
         )
 
     @strawberry.mutation(description="Mini-program sign-in with a `wx.login()` code (微信登录).")
@@ -174,12 +170,9 @@ class IdentityMutation:
             context.sign_in_as(tokens.actor)
             viewer = await _viewer(context)
         return WechatLoginPayload(
-            access_token=tokens.access_token if tokens else None,
-            refresh_token=tokens.refresh_token if tokens else None,
-            expires_at=tokens.expires_at if tokens else None,
             registered=bool(tokens and tokens.actor.customer_id),
             viewer=viewer,
-            user_errors=user_errors(result.errors, context.language),
+            **_sign_in_fields(result, context.language),
         )
 
     @strawberry.mutation(description="Exchange a refresh token for new tokens (it is used up).")
@@ -187,13 +180,7 @@ class IdentityMutation:
         self, info: Info[Context, None], input: RefreshTokenInput
     ) -> RefreshTokenPayload:
         result = await resolve.refresh(info.context, refresh_token=input.refresh_token)
-        tokens = result.tokens
-        return RefreshTokenPayload(
-            access_token=tokens.access_token if tokens else None,
-            refresh_token=tokens.refresh_token if tokens else None,
-            expires_at=tokens.expires_at if tokens else None,
-            user_errors=user_errors(result.errors, info.context.language),
-        )
+        return RefreshTokenPayload(**_sign_in_fields(result, info.context.language))
 
     @strawberry.mutation(description="Sign out: the refresh token and its successors stop working.")
     async def logout(self, info: Info[Context, None], input: LogoutInput) -> LogoutPayload:
