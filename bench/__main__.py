@@ -1,0 +1,595 @@
+"""`python -m bench` (`make bench`): measure the GraphQL API against a hand-written endpoint.
+
+Every setting is a flag or a `JIKUAI_BENCH_*` variable; `python -m bench --help` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import api, dataset, report, servers
+from bench.load import LoadResult, LoadSettings, Scenario, http_post, run_scenario
+from jikuai.config import DEMO_PASSWORD, Settings
+from jikuai.security import load_client_public_key
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/jikuai_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+HANDWRITTEN = "handwritten customer(id)"
+GRAPHQL_CUSTOMER = "graphql customer(id)"
+TARGET_RATIO = 1 / 3
+CHECKED_CUSTOMERS = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    database_url: str
+    redis_url: str
+    duration: float
+    warmup: float
+    concurrency: int
+    customers: int
+    registrations_per_second: int
+    port: int
+    handwritten_port: int
+    pin: bool
+    keep_data: bool
+
+
+def _options(argv: list[str] | None) -> Options:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--database-url",
+        default=env("JIKUAI_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="PostgreSQL URL; its schema public is dropped and recreated "
+        "(JIKUAI_BENCH_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=env("JIKUAI_BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="Redis URL (JIKUAI_BENCH_REDIS_URL)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=float(env("JIKUAI_BENCH_DURATION", "10")),
+        help="measured seconds per scenario (JIKUAI_BENCH_DURATION, 10)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=float(env("JIKUAI_BENCH_WARMUP", "2")),
+        help="warm-up seconds before each window (JIKUAI_BENCH_WARMUP, 2)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(env("JIKUAI_BENCH_CONCURRENCY", "32")),
+        help="keep-alive connections (JIKUAI_BENCH_CONCURRENCY, 32)",
+    )
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=int(env("JIKUAI_BENCH_CUSTOMERS", "2000")),
+        help="customers seeded in yushu (JIKUAI_BENCH_CUSTOMERS, 2000)",
+    )
+    parser.add_argument(
+        "--registrations-per-second",
+        type=int,
+        default=int(env("JIKUAI_BENCH_REGISTRATIONS_PER_SECOND", "600")),
+        help="sealed registrations made per second of the scenario, the most it can measure "
+        "(JIKUAI_BENCH_REGISTRATIONS_PER_SECOND, 600)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(env("JIKUAI_BENCH_PORT", "8791")), help="GraphQL port"
+    )
+    parser.add_argument(
+        "--handwritten-port",
+        type=int,
+        default=int(env("JIKUAI_BENCH_HANDWRITTEN_PORT", "8792")),
+        help="hand-written endpoint port",
+    )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        default=env("JIKUAI_BENCH_PIN", "1") == "0",
+        help="do not pin the servers and the load generator to CPUs (JIKUAI_BENCH_PIN=0)",
+    )
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the temporary data folder (keys, logs)"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.duration <= 0 or arguments.warmup < 0 or arguments.concurrency < 1:
+        parser.error("duration must be positive, warm-up not negative, concurrency at least 1")
+    if arguments.duration + arguments.warmup > 120 or arguments.concurrency > 1024:
+        parser.error("at most 120 s per scenario and 1024 connections")
+    return Options(
+        database_url=arguments.database_url,
+        redis_url=arguments.redis_url,
+        duration=arguments.duration,
+        warmup=arguments.warmup,
+        concurrency=arguments.concurrency,
+        customers=max(1, arguments.customers),
+        registrations_per_second=max(1, arguments.registrations_per_second),
+        port=arguments.port,
+        handwritten_port=arguments.handwritten_port,
+        pin=not arguments.no_pin,
+        keep_data=arguments.keep_data,
+    )
+
+
+def _say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def _clean_environment() -> dict[str, str]:
+    """This environment without other `JIKUAI_*` settings, which would change what is measured."""
+    ignored = sorted(
+        name
+        for name in os.environ
+        if name.startswith("JIKUAI_") and not name.startswith("JIKUAI_BENCH_")
+    )
+    if ignored:
+        _say(f"ignoring {', '.join(ignored)} from the environment")
+    for name in ignored:
+        del os.environ[name]
+    return dict(os.environ)
+
+
+def _run_cli(argv: list[str], env: dict[str, str]) -> None:
+    _say(f"$ {servers.command_line(argv)}")
+    done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[1:]} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def _same_customers(graph: api.Api, handwritten_url: str, ids: list[str]) -> int:
+    """Both endpoints answer the same customer JSON for a sample of ids; the number checked."""
+    step = max(1, len(ids) // CHECKED_CUSTOMERS)
+    sample = ids[::step][:CHECKED_CUSTOMERS]
+    headers = {"authorization": f"Bearer {graph.token}"}
+    with httpx.Client(trust_env=False, timeout=30.0) as client:
+        for global_id in sample:
+            expected = graph.customer(global_id)
+            response = client.post(handwritten_url, json={"id": global_id}, headers=headers)
+            got = response.json()
+            if response.status_code != 200 or got != {"data": expected}:
+                raise RuntimeError(
+                    "the hand-written endpoint and GraphQL disagree for "
+                    f"{global_id}:\n  graphql:     {json.dumps({'data': expected})}\n"
+                    f"  handwritten: {json.dumps(got)}"
+                )
+    return len(sample)
+
+
+def _graphql_request(
+    port: int, token: str, query: str, variables: dict[str, Any] | None, operation: str | None
+) -> bytes:
+    document: dict[str, Any] = {"query": query}
+    if variables is not None:
+        document["variables"] = variables
+    if operation is not None:
+        document["operationName"] = operation
+    body = json.dumps(document, separators=(",", ":")).encode()
+    return http_post(port, "/graphql", body, {"Authorization": f"Bearer {token}"})
+
+
+def _success(*patterns: bytes) -> Callable[[int, bytes], bool]:
+    """A cheap check of a response: HTTP 200, no `errors`, and each pattern (JSON whitespace
+    allowed between tokens) found in the body."""
+    compiled = [re.compile(pattern.replace(b":", rb"\s*:\s*")) for pattern in patterns]
+
+    def check(status: int, body: bytes) -> bool:
+        return (
+            status == 200
+            and b'"errors"' not in body
+            and all(pattern.search(body) for pattern in compiled)
+        )
+
+    return check
+
+
+def _measure(scenario: Scenario, load: LoadSettings, server: servers.Server) -> LoadResult:
+    gc.collect()
+    before = servers.CpuSnapshot.take()
+    result = run_scenario(scenario, load)
+    result.extra.update(servers.CpuSnapshot.take().usage_since(before, server_pid=server.pid))
+    result.extra["server_cpu_ms_per_request"] = (
+        1000 * result.extra["server_cpu_seconds"] / result.completed
+        if result.completed
+        else math.nan
+    )
+    note = " (inputs ran out)" if result.exhausted else ""
+    _say(
+        f"  {result.name:<28} {result.requests_per_second:>9,.0f} req/s  "
+        f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms  "
+        f"errors {result.errors}{note}"
+    )
+    if result.error_sample:
+        _say(f"    first failure: {result.error_sample}")
+    busiest = [
+        f"{key.partition(':')[2]} {value:.0f}%"
+        for key, value in result.extra.items()
+        if key.startswith("other_cpu_percent:")
+    ]
+    if result.extra.get("other_cpu_percent", 0.0) >= 25:
+        _say(f"    other processes took CPU meanwhile: {', '.join(busiest) or 'many small ones'}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _options(argv)
+    started = datetime.now(UTC)
+    base_env = _clean_environment()
+    pin = options.pin and servers.pinning_possible()
+    _say(f"Jikuai bench, {started:%Y-%m-%d %H:%M:%S} UTC")
+    for port in (options.port, options.handwritten_port):
+        if not servers.port_free(port):
+            _say(f"bench: port {port} on 127.0.0.1 is in use (set JIKUAI_BENCH_PORT and friends)")
+            return 2
+    try:
+        redis_version = asyncio.run(dataset.check_redis(options.redis_url))
+        postgres_version = asyncio.run(dataset.reset_database(options.database_url))
+    except dataset.ServiceUnavailable as error:
+        _say(f"bench: {error}")
+        return 2
+
+    data_dir = Path(tempfile.mkdtemp(prefix="jikuai-bench-"))
+    server_env = base_env | {
+        "JIKUAI_ENV": "development",
+        "JIKUAI_DATA_DIR": str(data_dir),
+        "JIKUAI_DATABASE_URL": options.database_url,
+        "JIKUAI_REDIS_URL": options.redis_url,
+        "JIKUAI_LOG_LEVEL": "WARNING",
+        "JIKUAI_ACCESS_TOKEN_MINUTES": "120",
+    }
+    taskset = ["taskset", "-c", str(servers.SERVER_CPU)] if pin else []
+    graphql_server = servers.Server(
+        "jikuai serve",
+        [
+            *taskset,
+            servers.venv_script("jikuai"),
+            "serve",
+            "--host",
+            servers.HOST,
+            "--port",
+            str(options.port),
+            "--workers",
+            "1",
+        ],
+        options.port,
+        data_dir / "graphql.log",
+    )
+    handwritten_server = servers.Server(
+        "hand-written endpoint",
+        [
+            *taskset,
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.handwritten:create_app",
+            "--factory",
+            "--host",
+            servers.HOST,
+            "--port",
+            str(options.handwritten_port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        options.handwritten_port,
+        data_dir / "handwritten.log",
+    )
+    try:
+        return _bench(
+            options,
+            started=started,
+            env=server_env,
+            data_dir=data_dir,
+            pin=pin,
+            graphql_server=graphql_server,
+            handwritten_server=handwritten_server,
+            versions={"postgresql": postgres_version, "redis": redis_version},
+        )
+    except RuntimeError as error:
+        _say(f"\nbench failed: {error}")
+        return 1
+    finally:
+        handwritten_server.stop()
+        graphql_server.stop()
+        if options.keep_data:
+            _say(f"data folder kept: {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _bench(
+    options: Options,
+    *,
+    started: datetime,
+    env: dict[str, str],
+    data_dir: Path,
+    pin: bool,
+    graphql_server: servers.Server,
+    handwritten_server: servers.Server,
+    versions: dict[str, str],
+) -> int:
+    jikuai = servers.venv_script("jikuai")
+    _say("\n## Setup")
+    _run_cli([jikuai, "keys", "generate"], env)
+    _run_cli([jikuai, "db", "upgrade"], env)
+    _run_cli([jikuai, "seed", "demo"], env)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=options.database_url,
+        redis_url=options.redis_url,
+        log_level="WARNING",
+    )
+    seconds = asyncio.run(dataset.seed_customers(settings, options.customers))
+    _say(f"seeded {options.customers} customers in {dataset.INSTITUTION} in {seconds:.1f} s")
+
+    for server in (graphql_server, handwritten_server):
+        _say(f"$ {servers.command_line(server.argv)}")
+        server.start(env, ROOT)
+    for server in (graphql_server, handwritten_server):
+        server.wait_healthy()
+    if pin:
+        servers.pin_this_process()
+
+    graph = api.Api(options.port)
+    try:
+        token = graph.sign_in(dataset.OFFICER, DEMO_PASSWORD)
+        ids = graph.customer_ids(limit=options.customers + 10)
+        if len(ids) < options.customers:
+            raise RuntimeError(f"{dataset.OFFICER} sees {len(ids)} customers, expected more")
+        handwritten_url = f"http://{servers.HOST}:{options.handwritten_port}/customer"
+        checked = _same_customers(graph, handwritten_url, ids)
+        _say(f"correctness: both endpoints return the same customer JSON for {checked} ids")
+        kid, pem = graph.envelope_key()
+    finally:
+        graph.close()
+
+    load = LoadSettings(
+        concurrency=options.concurrency,
+        warmup_seconds=options.warmup,
+        duration_seconds=options.duration,
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    handwritten_requests = [
+        http_post(
+            options.handwritten_port,
+            "/customer",
+            json.dumps({"id": global_id}).encode(),
+            auth,
+        )
+        for global_id in ids
+    ]
+    customer_requests = [
+        _graphql_request(options.port, token, api.CUSTOMER, {"id": global_id}, "Customer")
+        for global_id in ids
+    ]
+
+    def handwritten() -> Scenario:
+        return Scenario(
+            HANDWRITTEN,
+            options.handwritten_port,
+            handwritten_requests,
+            _success(rb'"customer":\{'),
+        )
+
+    plans: list[tuple[Callable[[], Scenario], servers.Server]] = [
+        (handwritten, handwritten_server),
+        (
+            lambda: Scenario(
+                GRAPHQL_CUSTOMER,
+                options.port,
+                customer_requests,
+                _success(rb'"customer":\{\s*"id"'),
+            ),
+            graphql_server,
+        ),
+        (
+            lambda: Scenario(
+                "graphql me",
+                options.port,
+                [_graphql_request(options.port, token, api.ME, None, "Me")],
+                _success(rb'"me":\{'),
+            ),
+            graphql_server,
+        ),
+        (
+            lambda: Scenario(
+                "graphql customers(first: 20)",
+                options.port,
+                [_graphql_request(options.port, token, api.CUSTOMERS, None, "Customers")],
+                _success(rb'"edges":\[\s*\{'),
+            ),
+            graphql_server,
+        ),
+        (
+            lambda: _registrations(options, token, kid, pem),
+            graphql_server,
+        ),
+        (handwritten, handwritten_server),
+    ]
+
+    _print_setup(options, pin, env, graphql_server, handwritten_server, versions)
+    _say("\n## Runs")
+    _warn_if_busy()
+    gc.freeze()
+    results = []
+    for make, server in plans:
+        scenario = make()
+        results.append(_measure(scenario, load, server))
+        if server.process is not None and server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} died:\n{server.log_tail()}")
+    results[-1].name = f"{HANDWRITTEN} (again)"
+    server_settings = {name: value for name, value in env.items() if name.startswith("JIKUAI_")}
+    return _conclude(
+        options,
+        started,
+        pin,
+        results,
+        graphql_server,
+        handwritten_server,
+        versions,
+        server_settings,
+    )
+
+
+def _registrations(options: Options, token: str, kid: str, pem: str) -> Scenario:
+    count = int(options.registrations_per_second * (options.warmup + options.duration))
+    began = time.perf_counter()
+    bodies = dataset.sealed_registrations(
+        count, public_key=load_client_public_key(pem), kid=kid, seed="registrations"
+    )
+    _say(f"  (sealed {count} registrations in {time.perf_counter() - began:.1f} s, untimed)")
+    auth = {"Authorization": f"Bearer {token}"}
+    return Scenario(
+        "graphql registerCustomer",
+        options.port,
+        [http_post(options.port, "/graphql", body, auth) for body in bodies],
+        _success(rb'"customer":\{', rb'"userErrors":\[\s*\]'),
+        reuse=False,
+    )
+
+
+def _print_setup(
+    options: Options,
+    pin: bool,
+    env: dict[str, str],
+    graphql_server: servers.Server,
+    handwritten_server: servers.Server,
+    versions: dict[str, str],
+) -> None:
+    environment = report.environment(**versions)
+    _say("\n## Environment")
+    _say(f"cpu: {environment['cpu_model']} x {environment['cpus_online']}")
+    _say(f"python {environment['python']}, kernel {environment['kernel']}")
+    packages = environment["packages"]
+    _say(", ".join(f"{name} {version}" for name, version in packages.items()))
+    _say(f"postgresql {versions['postgresql']}, redis {versions['redis']}")
+    if pin:
+        _say(
+            f"pinning: applied; servers on CPU {servers.SERVER_CPU} (taskset), load generator on "
+            f"CPU {servers.LOADGEN_CPU} (sched_setaffinity); PostgreSQL and Redis not pinned"
+        )
+    else:
+        _say("pinning: NOT applied (fewer than 2 CPUs, no taskset, or JIKUAI_BENCH_PIN=0)")
+    _say(f"graphql:     {servers.command_line(graphql_server.argv)}")
+    _say(f"handwritten: {servers.command_line(handwritten_server.argv)}")
+    _say(
+        f"load: python -m bench, closed loop, {options.concurrency} keep-alive HTTP/1.1 "
+        f"connections, {options.warmup:g} s warm-up + {options.duration:g} s measured per "
+        f"scenario, {options.customers} customers round robin"
+    )
+    settings = " ".join(
+        f"{name}={value}" for name, value in env.items() if name.startswith("JIKUAI_")
+    )
+    _say(f"server environment: {settings} (other settings at their defaults)")
+
+
+def _warn_if_busy(seconds: float = 1.0) -> None:
+    """Say so when other processes keep the machine busy before the runs start."""
+    before = servers.CpuSnapshot.take()
+    time.sleep(seconds)
+    usage = servers.CpuSnapshot.take().usage_since(before, server_pid=-1)
+    if usage["other_cpu_percent"] >= 25:
+        names = [key.partition(":")[2] for key in usage if key.startswith("other_cpu_percent:")]
+        _say(
+            f"  warning: other processes ({', '.join(names) or 'several'}) use "
+            f"{usage['other_cpu_percent']:.0f}% of a CPU; the figures will be low and noisy"
+        )
+
+
+def _cpu_ratio(results: list[LoadResult], graphql: LoadResult) -> float:
+    """Hand-written over GraphQL server CPU time per response (mean of the hand-written runs)."""
+    handwritten = [
+        result.extra.get("server_cpu_ms_per_request", math.nan)
+        for result in results
+        if result.name.startswith(HANDWRITTEN)
+    ]
+    graphql_ms = graphql.extra.get("server_cpu_ms_per_request", math.nan)
+    return statistics.fmean(handwritten) / graphql_ms if graphql_ms else math.nan
+
+
+def _conclude(
+    options: Options,
+    started: datetime,
+    pin: bool,
+    results: list[LoadResult],
+    graphql_server: servers.Server,
+    handwritten_server: servers.Server,
+    versions: dict[str, str],
+    server_settings: dict[str, str],
+) -> int:
+    baseline = statistics.fmean(
+        result.requests_per_second for result in results if result.name.startswith(HANDWRITTEN)
+    )
+    graphql = next(result for result in results if result.name == GRAPHQL_CUSTOMER)
+    ratio = graphql.requests_per_second / baseline if baseline else math.nan
+    verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
+    fraction = f"1/{1 / ratio:.1f}" if ratio > 0 else "-"
+    _say("\n## Results\n")
+    _say(report.table(results))
+    _say(
+        f"\ngraphql customer(id) / handwritten customer(id) (mean of both runs, "
+        f"{baseline:,.0f} req/s): {ratio:.3f} = {fraction}; target >= 1/3: {verdict}"
+    )
+    cpu_ratio = _cpu_ratio(results, graphql)
+    _say(f"by server CPU time per response (less sensitive to other load): {cpu_ratio:.3f}")
+    failures = sum(result.errors for result in results)
+    if failures:
+        _say(f"failures in the measured windows: {failures} (see 'first failure' above)")
+    document = {
+        "started_at": started.isoformat(),
+        "environment": report.environment(**versions, pinning=pin),
+        "commands": {
+            "graphql": graphql_server.argv,
+            "handwritten": handwritten_server.argv,
+            "bench": [sys.executable, "-m", "bench"],
+            "server_settings": server_settings,
+        },
+        "load": {
+            "concurrency": options.concurrency,
+            "warmup_seconds": options.warmup,
+            "duration_seconds": options.duration,
+            "customers": options.customers,
+            "closed_loop": True,
+        },
+        "results": [report.result_document(result) for result in results],
+        "ratio_graphql_to_handwritten_customer": ratio,
+        "ratio_by_server_cpu_per_response": cpu_ratio,
+        "handwritten_customer_mean_rps": baseline,
+        "target_ratio": TARGET_RATIO,
+    }
+    path = report.save(RESULTS, started, document)
+    _say(f"\nresults saved to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
