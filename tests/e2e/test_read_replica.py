@@ -25,10 +25,11 @@ async def replicated(tmp_path: Path, wechat_base_url: str) -> AsyncIterator[Stac
 
 async def test_queries_read_from_the_replica(replicated: Stack) -> None:
     token = await replicated.token("alpha-officer")
+    assert replicated.services.database.reader.url.database.endswith("replica.db")
 
     with (
-        replicated.count_statements() as primary,
-        replicated.count_statements(replica=True) as replica,
+        replicated.count_statements(writer=True) as primary,
+        replicated.count_statements(writer=False) as replica,
     ):
         body = await replicated.gql(
             "{ customers(first: 5) { edges { node { id } } } institutions { code } }", token=token
@@ -42,7 +43,7 @@ async def test_queries_read_from_the_replica(replicated: Stack) -> None:
 async def test_a_mutation_reads_its_own_writes_from_the_primary(replicated: Stack) -> None:
     token = await replicated.token("alpha-officer")
 
-    with replicated.count_statements(replica=True) as replica:
+    with replicated.count_statements(writer=False) as replica:
         body = await replicated.gql(
             REGISTER, {"input": replicated.registration(name="周杰")}, token=token
         )

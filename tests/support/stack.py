@@ -141,20 +141,25 @@ class Stack:
         return payload
 
     @contextmanager
-    def count_statements(self, *, replica: bool = False) -> Iterator[list[str]]:
-        """Every SQL statement the app runs inside the block (on the primary or the replica)."""
+    def count_statements(self, *, writer: bool | None = None) -> Iterator[list[str]]:
+        """Every SQL statement the app runs inside the block: on the writing connections, the
+        reading ones, or (None) both."""
         statements: list[str] = []
         database = self.services.database
-        engine = (database.replica if replica else database.primary).sync_engine  # type: ignore[union-attr]
+        engines = {True: [database.primary], False: [database.reader]}.get(
+            writer, [database.primary, database.reader]
+        )
 
         def record(*args: Any) -> None:
             statements.append(args[2])
 
-        event.listen(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", record)
         try:
             yield statements
         finally:
-            event.remove(engine, "before_cursor_execute", record)
+            for engine in engines:
+                event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 REGISTER = """
@@ -176,13 +181,17 @@ async def open_stack(
     wechat: tuple[str, str, str],
     with_replica: bool = False,
 ) -> AsyncIterator[Stack]:
-    """A migrated stack; `with_replica` adds a second engine on the same database as replica."""
+    """A migrated stack. `with_replica` (SQLite only) names the database a second time, through a
+    symbolic link, as the read replica: it has the primary's data at once, under its own URL."""
     wechat_base, app_id, app_secret = wechat
-    primary_url = database_url or f"sqlite+aiosqlite:///{(data_dir / 'jikuai.db').resolve()}"
+    replica_url = None
+    if with_replica:
+        (data_dir / "replica.db").symlink_to(data_dir / "jikuai.db")
+        replica_url = f"sqlite+aiosqlite:///{(data_dir / 'replica.db').absolute()}"
     settings = Settings(
         data_dir=data_dir,
-        database_url=primary_url,
-        database_replica_url=primary_url if with_replica else None,
+        database_url=database_url,
+        database_replica_url=replica_url,
         redis_url=redis_url,
         wechat_api_base=wechat_base,
         wechat_app_id=app_id,

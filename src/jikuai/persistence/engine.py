@@ -1,9 +1,13 @@
 """Engines and the per-request database session.
 
-A request checks out at most one connection from the primary pool (and one from the replica
-pool when a replica is configured and the request only reads). Writes go through a unit of work
-on the primary connection; once a request has written, its later reads stay on the primary so a
-mutation's payload sees its own writes.
+Reads run on an autocommit connection (to the replica when one is configured): a query is one
+round trip, with no BEGIN or ROLLBACK around it. Writes go through a unit of work on a
+transactional connection to the primary; once a request has written, its later reads use that
+same connection, so a mutation's payload sees its own writes. A read-only request checks out one
+connection, and so does a mutation that reads only after it writes.
+
+Connections are not pinged on checkout: a connection the database dropped fails one statement,
+SQLAlchemy then discards the whole pool, and the next request connects afresh.
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ from jikuai.config import Settings
 from jikuai.persistence.unit_of_work import Repositories, SqlUnitOfWork
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600, **options
+    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -35,37 +42,35 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """The primary engine and an optional read replica, shared by every request."""
+    """The primary for writes and a pool of autocommit connections for reads, shared by every
+    request. Reads go to the replica when one is configured."""
 
-    def __init__(self, primary: AsyncEngine, replica: AsyncEngine | None = None) -> None:
+    def __init__(self, primary: AsyncEngine, reader: AsyncEngine) -> None:
         self.primary = primary
-        self.replica = replica
+        self.reader = reader
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        primary = create_engine(
-            settings.primary_database_url, pool_size=settings.database_pool_size
+        pool_size = settings.database_pool_size
+        primary = create_engine(settings.primary_database_url, pool_size=pool_size)
+        reader = create_engine(
+            settings.database_replica_url or settings.primary_database_url,
+            pool_size=pool_size,
+            autocommit=True,
         )
-        replica = None
-        if settings.database_replica_url:
-            replica = create_engine(
-                settings.database_replica_url, pool_size=settings.database_pool_size
-            )
-        return cls(primary, replica)
+        return cls(primary, reader)
 
     def session(self) -> DatabaseSession:
         return DatabaseSession(self)
 
     async def ping(self) -> None:
-        for engine in (self.primary, self.replica):
-            if engine is not None:
-                async with engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
+        for engine in (self.primary, self.reader):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.primary.dispose()
-        if self.replica is not None:
-            await self.replica.dispose()
+        await self.reader.dispose()
 
 
 class DatabaseSession:
@@ -73,34 +78,31 @@ class DatabaseSession:
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._primary: AsyncConnection | None = None
-        self._replica: AsyncConnection | None = None
-        self._has_written = False
+        self._reader: AsyncConnection | None = None
+        self._writer: AsyncConnection | None = None
         # Sibling fields resolve concurrently: one of them opens a connection, the rest wait.
         self._opening = asyncio.Lock()
 
     async def reads(self) -> Repositories:
-        """Repositories for reading: on the replica, unless this request has written."""
-        replica = self._database.replica
-        if replica is None or self._has_written:
-            return Repositories(await self._primary_connection())
+        """Repositories for reading; after a write, on the connection that wrote."""
+        if self._writer is not None:
+            return Repositories(self._writer)
         async with self._opening:
-            if self._replica is None:
-                self._replica = await replica.connect()
-        return Repositories(self._replica)
+            if self._reader is None:
+                self._reader = await self._database.reader.connect()
+        return Repositories(self._reader)
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        self._has_written = True
-        return SqlUnitOfWork(self._primary_connection)
+        return SqlUnitOfWork(self._writer_connection)
 
     async def close(self) -> None:
-        for connection in (self._primary, self._replica):
+        for connection in (self._reader, self._writer):
             if connection is not None:
                 await connection.close()
-        self._primary = self._replica = None
+        self._reader = self._writer = None
 
-    async def _primary_connection(self) -> AsyncConnection:
+    async def _writer_connection(self) -> AsyncConnection:
         async with self._opening:
-            if self._primary is None:
-                self._primary = await self._database.primary.connect()
-        return self._primary
+            if self._writer is None:
+                self._writer = await self._database.primary.connect()
+        return self._writer

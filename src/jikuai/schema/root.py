@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from jikuai.config import Settings
 from jikuai.schema.customers import CustomerMutation, CustomerQuery
-from jikuai.schema.extensions import MaskInternalErrors, OperationName, limit_rules
+from jikuai.schema.extensions import request_policy
 from jikuai.schema.identity import IdentityMutation, IdentityQuery
 from jikuai.schema.nodes import NodeQuery
 from jikuai.schema.scalars import SCALARS
@@ -41,17 +34,16 @@ class Schema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Expected errors (validation, authentication, not found) are answers, not incidents;
-        internal ones are logged once, with the request id, by `MaskInternalErrors`."""
+        internal ones are logged once, with the request id, by `RequestPolicy`."""
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    extensions: list[Callable[[], SchemaExtension]] = [
-        OperationName,
-        MaskInternalErrors,
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(ParserCache, maxsize=512),
-        limit_rules(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases),
-        partial(ValidationCache, maxsize=512),
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        request_policy(
+            max_tokens=settings.max_tokens,
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+        )
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

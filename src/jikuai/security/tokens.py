@@ -15,6 +15,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from joserfc import jwt
@@ -27,6 +28,7 @@ from jikuai.security.errors import InvalidToken
 _ALGORITHM = "HS256"
 _REGISTRY = JWSRegistry(algorithms=[_ALGORITHM])
 _MAX_TOKEN_BYTES = 4096
+_VERIFIED_TOKENS_CACHED = 4096
 _MIN_KEY_BYTES = 32
 _ACTOR_KINDS = frozenset({"staff", "customer"})
 _CLAIM_NAMES = frozenset({"sub", "knd", "rol", "ins", "cus", "jti", "iat", "exp", "iss"})
@@ -54,6 +56,9 @@ class AccessTokenCodec:
             raise ValueError(f"the signing key must have at least {_MIN_KEY_BYTES} bytes")
         self._key = OctKey.import_key(signing_key)
         self._issuer = issuer
+        # A client sends the same token with every request for its lifetime: check its signature
+        # and shape once. Expiry depends on the time, so it is checked on every call.
+        self._genuine = lru_cache(maxsize=_VERIFIED_TOKENS_CACHED)(self._check)
 
     def issue(
         self,
@@ -92,6 +97,13 @@ class AccessTokenCodec:
         """The claims of a genuine, unexpired token of ours, or :class:`InvalidToken`."""
         if not isinstance(token, str) or len(token) > _MAX_TOKEN_BYTES or not token.isascii():
             raise InvalidToken from None
+        claims = self._genuine(token)
+        if not now < claims.expires_at:
+            raise InvalidToken from None
+        return claims
+
+    def _check(self, token: str) -> AccessClaims:
+        """Signature, issuer and claim shapes; everything but expiry."""
         try:
             payload = jwt.decode(token, self._key, registry=_REGISTRY).claims
         except (JoseError, ValueError, TypeError):
@@ -104,7 +116,6 @@ class AccessTokenCodec:
             or not all(isinstance(payload[name], str | None) for name in ("ins", "cus"))
             or not all(_is_int(payload[name]) for name in ("iat", "exp"))
             or not payload["iat"] < payload["exp"]
-            or not now.timestamp() < payload["exp"]
         ):
             raise InvalidToken from None
         return _claims(payload)

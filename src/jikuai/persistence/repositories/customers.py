@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,6 +13,11 @@ from jikuai.domain.customers.identity_numbers import Gender
 from jikuai.domain.customers.model import Customer, CustomerFilter, Segment
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.persistence.tables.customers import customers
+
+# Hot statements are built once; SQLAlchemy then reuses their compiled form on every call.
+_BY_ID = select(customers).where(customers.c.id.in_(bindparam("ids", expanding=True)))
+_BY_ID_IN_INSTITUTION = _BY_ID.where(customers.c.institution_id == bindparam("institution_id"))
+_BY_ONE_ID = select(customers).where(customers.c.id == bindparam("id"))
 
 
 class SqlCustomerRepository:
@@ -30,10 +35,15 @@ class SqlCustomerRepository:
     async def by_id(
         self, ids: Sequence[uuid.UUID], *, institution_id: uuid.UUID | None
     ) -> Sequence[Customer]:
-        query = select(customers).where(customers.c.id.in_(ids))
-        if institution_id is not None:
-            query = query.where(customers.c.institution_id == institution_id)
-        return [_customer(row) for row in await self._connection.execute(query)]
+        if institution_id is None and len(ids) == 1:
+            rows = await self._connection.execute(_BY_ONE_ID, {"id": ids[0]})
+        elif institution_id is None:
+            rows = await self._connection.execute(_BY_ID, {"ids": list(ids)})
+        else:
+            rows = await self._connection.execute(
+                _BY_ID_IN_INSTITUTION, {"ids": list(ids), "institution_id": institution_id}
+            )
+        return [_customer(row) for row in rows]
 
     async def id_number_taken(self, institution_id: uuid.UUID, id_number_bidx: bytes) -> bool:
         query = select(

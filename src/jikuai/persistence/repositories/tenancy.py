@@ -5,11 +5,16 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.tenancy.model import Branch, Institution, InstitutionKind, Role, Staff, Village
 from jikuai.persistence.tables.tenancy import branches, institutions, staff, villages
+
+_INSTITUTIONS_BY_ID = select(institutions).where(
+    institutions.c.id.in_(bindparam("ids", expanding=True))
+)
+_STAFF_BY_ID = select(staff).where(staff.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class SqlTenancyRepository:
@@ -21,9 +26,7 @@ class SqlTenancyRepository:
         return [_institution(row) for row in rows]
 
     async def institutions_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Institution]:
-        rows = await self._connection.execute(
-            select(institutions).where(institutions.c.id.in_(ids))
-        )
+        rows = await self._connection.execute(_INSTITUTIONS_BY_ID, {"ids": list(ids)})
         return [_institution(row) for row in rows]
 
     async def institution_by_code(self, code: str) -> Institution | None:
@@ -51,7 +54,7 @@ class SqlTenancyRepository:
         return Village(**row._mapping) if row else None
 
     async def staff_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Staff]:
-        rows = await self._connection.execute(select(staff).where(staff.c.id.in_(ids)))
+        rows = await self._connection.execute(_STAFF_BY_ID, {"ids": list(ids)})
         return [_staff(row) for row in rows]
 
     async def staff_by_username(self, username: str) -> Staff | None:
