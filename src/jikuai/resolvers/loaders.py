@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
 from typing import Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -29,15 +30,30 @@ def _by_id(rows: Sequence[T], keys: Sequence[uuid.UUID]) -> list[T | None]:
 
 
 class Loaders:
-    """Created lazily per request; share one read connection through `reads`."""
+    """One request's loaders, each made when first used; they share the request's reads."""
 
     def __init__(self, reads: ReadsProvider) -> None:
         self._reads = reads
-        self.institution_by_id = DataLoader(self._institutions)
-        self.branch_by_id = DataLoader(self._branches)
-        self.branches_by_institution = DataLoader(self._branches_of)
-        self.staff_by_id = DataLoader(self._staff)
-        self.customer_by_id = DataLoader(self._customers)
+
+    @cached_property
+    def institution_by_id(self) -> DataLoader[uuid.UUID, Institution | None]:
+        return DataLoader(self._institutions)
+
+    @cached_property
+    def branch_by_id(self) -> DataLoader[uuid.UUID, Branch | None]:
+        return DataLoader(self._branches)
+
+    @cached_property
+    def branches_by_institution(self) -> DataLoader[uuid.UUID, list[Branch]]:
+        return DataLoader(self._branches_of)
+
+    @cached_property
+    def staff_by_id(self) -> DataLoader[uuid.UUID, Staff | None]:
+        return DataLoader(self._staff)
+
+    @cached_property
+    def customer_by_id(self) -> DataLoader[uuid.UUID, Customer | None]:
+        return DataLoader(self._customers)
 
     async def _institutions(self, keys: list[uuid.UUID]) -> list[Institution | None]:
         return _by_id(await (await self._reads()).tenancy.institutions_by_id(keys), keys)
