@@ -22,7 +22,8 @@ class BodyTooLarge(Exception):
 
 class RequestMiddleware:
     """Gives each request an id (`X-Request-Id`, echoed back), refuses bodies over the limit
-    with 413, writes one access-log line, and closes the request's database session."""
+    with 413, answers anything unhandled with a JSON 500 carrying the request id, writes one
+    access-log line, and closes the request's database session."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
@@ -74,6 +75,12 @@ class RequestMiddleware:
         except BodyTooLarge:
             if not response_started:
                 await _error(send_with_id, 413, "PAYLOAD_TOO_LARGE", "Request body too large")
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": request_id})
+            if not response_started:
+                await _error(
+                    send_with_id, 500, "INTERNAL", "Internal server error", request_id=request_id
+                )
         finally:
             session = state.get("db_session")
             if session is not None:
@@ -92,8 +99,11 @@ class RequestMiddleware:
                 )
 
 
-async def _error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+async def _error(
+    send: Send, status: int, code: str, message: str, *, request_id: str | None = None
+) -> None:
+    extensions = {"code": code} | ({"requestId": request_id} if request_id else {})
+    body = json.dumps({"errors": [{"message": message, "extensions": extensions}]}).encode()
     await send(
         {
             "type": "http.response.start",
