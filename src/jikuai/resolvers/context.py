@@ -37,7 +37,7 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders(self.db.reads)
 
-    @property
+    @cached_property
     def today(self) -> date:
         """The business date, in Asia/Shanghai."""
         return self.now.astimezone(BUSINESS_TIMEZONE).date()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import strawberry
 
@@ -68,6 +69,7 @@ def user_errors(errors: Iterable[DomainError], language: str) -> list[UserError]
     return [user_error(each.code, language, each.field) for each in errors]
 
 
+@lru_cache(maxsize=256)
 def preferred_language(accept_language: str | None) -> str:
     """`en` when the client prefers English over Chinese, else `zh-CN`."""
     for part in (accept_language or "").split(","):
