@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from jikuai.config import Settings
 from jikuai.container import build_services, load_keyring
-from jikuai.logs import configure_logging
+from jikuai.logs import configure_logging, logging_config
 from jikuai.persistence.migrations import upgrade
 from jikuai.security import KeyRingError, load_or_create
 
@@ -72,7 +72,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         host=arguments.host,
         port=arguments.port,
         workers=arguments.workers,
-        log_config=None,
+        log_config=logging_config(settings.log_level),
         access_log=False,
     )
     return 0
@@ -123,22 +123,19 @@ def _seed_demo(settings: Settings, _: argparse.Namespace) -> int:
     if settings.is_production:
         print("jikuai: demo data is never created in production mode", file=sys.stderr)
         return 2
-    from jikuai.demo import seed_demo
+    from jikuai.demo import demo_usernames, seed_demo
 
-    async def run() -> list[str]:
+    async def run() -> bool:
         services = build_services(settings)
         try:
             return await seed_demo(services)
         finally:
             await services.close()
 
-    usernames = asyncio.run(run())
-    if not usernames:
-        print("demo data already present")
-    else:
-        print(f"demo logins (password: {settings.demo_password}):")
-        for username in usernames:
-            print(f"  {username}")
+    print("demo data created" if asyncio.run(run()) else "demo data already present")
+    print(f"demo logins (password: {settings.demo_password}):")
+    for username in demo_usernames():
+        print(f"  {username}")
     print("customers: wechatLogin with code dev:<any-openid>, then registerCustomer")
     return 0
 

@@ -99,31 +99,37 @@ def demo_id_number(area_code: str, birth: date, sequence: int) -> str:
     return body + id_check_character(body)
 
 
-async def seed_demo(services: Services) -> list[str]:
-    """Create the demo data once; returns the usernames (empty if it was already there)."""
+def demo_usernames() -> list[str]:
+    """The staff logins the demo data has, all with the demo password."""
+    return [f"{PROVINCE.code}-admin"] + [
+        f"{demo.code}-{suffix}" for demo in PILOTS for suffix, _, _ in STAFF_ROLES
+    ]
+
+
+async def seed_demo(services: Services) -> bool:
+    """Create the demo data once; False when it was already there."""
     if services.settings.is_production:
         raise RuntimeError("demo data is never created in production mode")
     now = datetime.now(UTC)
     password_hash = services.passwords.hash(services.settings.demo_password)
-    usernames: list[str] = []
     session = services.database.session()
     try:
         async with session.unit_of_work() as uow:
             if await uow.tenancy.institution_by_code(PROVINCE.code) is not None:
-                return []
+                return False
             for demo in (PROVINCE, *PILOTS):
-                usernames += await _seed_institution(uow, demo, password_hash, now)
+                await _seed_institution(uow, demo, password_hash, now)
             await uow.commit()
         for demo in PILOTS:
             await _seed_customers(services, session, demo, now)
     finally:
         await session.close()
-    return usernames
+    return True
 
 
 async def _seed_institution(
     uow: UnitOfWork, demo: DemoInstitution, password_hash: str, now: datetime
-) -> list[str]:
+) -> None:
     province = demo is PROVINCE
     institution = Institution(
         id=new_id(),
@@ -154,15 +160,13 @@ async def _seed_institution(
                 )
             )
     roles = [("admin", "省联社管理员", Role.PROVINCE_ADMIN)] if province else STAFF_ROLES
-    usernames = []
     for suffix, title, role in roles:
-        username = f"{demo.code}-{suffix}"
         await uow.tenancy.add_staff(
             Staff(
                 id=new_id(),
                 institution_id=institution.id,
                 branch_id=branches[0].id,
-                username=username,
+                username=f"{demo.code}-{suffix}",
                 display_name=f"{demo.name}{title}",
                 role=role,
                 password_hash=password_hash,
@@ -170,8 +174,6 @@ async def _seed_institution(
                 created_at=now,
             )
         )
-        usernames.append(username)
-    return usernames
 
 
 async def _seed_customers(

@@ -17,7 +17,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from jikuai.container import Services
 from jikuai.resolvers.context import Context
@@ -65,12 +67,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return bad_request("`variables` must be a JSON object")
         if not isinstance(operation_name, str | None):
             return bad_request("`operationName` must be a string")
-        result = await self.schema.execute(
-            query,
-            variable_values=variables,
-            context_value=await self.get_context(request, None),
-            operation_name=operation_name,
-        )
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=await self.get_context(request, None),
+                operation_name=operation_name,
+            )
+        except CannotGetOperationTypeError as error:  # no operation of that name
+            return bad_request(error.as_http_error_reason())
+        except MissingQueryError:
+            return bad_request("No GraphQL query found in the request")
         return Response(self.encode_json(process_result(result)), media_type="application/json")
 
     def encode_json(self, data: object) -> str:

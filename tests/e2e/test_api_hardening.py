@@ -597,3 +597,20 @@ async def test_the_preferred_language_is_the_first_known_one(
     )
 
     assert body["data"]["staffLogin"]["userErrors"][0]["message"] == message
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"query": "query A { __typename }", "operationName": "B"},
+        {"query": ""},
+    ],
+    ids=["unknown-operation", "empty-query"],
+)
+async def test_an_operation_that_cannot_be_chosen_is_a_400(
+    stack: Stack, payload: dict[str, str]
+) -> None:
+    response = await stack.client.post("/graphql", json=payload)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}

@@ -245,3 +245,15 @@ async def test_listing_runs_the_same_statements_for_5_and_50(stack: Stack) -> No
         counts[first] = len(statements)
 
     assert counts[5] == counts[50]
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"), [({"after": "%%%"}, ["after"]), ({"first": -1}, ["first"])]
+)
+async def test_a_bad_cursor_or_page_size_is_a_clear_error(
+    stack: Stack, variables: dict, field: list[str]
+) -> None:
+    body = await stack.gql(CUSTOMERS, variables, token=await stack.token("alpha-officer"))
+
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.model import Role, Staff
 from jikuai.persistence.tables.identity import refresh_tokens
-from jikuai.security import AccessTokenCodec
+from jikuai.persistence.tables.tenancy import staff
+from jikuai.security import AccessTokenCodec, PasswordHasher
 from tests.support.stack import PASSWORD, Stack
 
 LOGIN = """
@@ -40,7 +41,9 @@ async def _login(stack: Stack, username: str, password: str = PASSWORD) -> dict:
     return body["data"]["staffLogin"]
 
 
-async def _new_staff(stack: Stack, role: Role = Role.LOAN_OFFICER) -> str:
+async def _new_staff(
+    stack: Stack, role: Role = Role.LOAN_OFFICER, *, password_hash: str | None = None
+) -> str:
     """A staff member of its own, for tests that change login state."""
     alpha = stack.world.institutions["alpha"]
     username = f"alpha-{uuid.uuid4().hex[:8]}"
@@ -181,3 +184,18 @@ async def test_no_token_and_a_bad_token_are_unauthenticated(stack: Stack) -> Non
 
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_hash_with_old_parameters_is_replaced_at_login(stack: Stack) -> None:
+    weak = PasswordHasher(time_cost=1, memory_cost_kib=8192).hash(PASSWORD)
+    username = await _new_staff(stack, password_hash=weak)
+
+    assert (await _login(stack, username))["userErrors"] == []
+
+    async with stack.services.database.primary.connect() as connection:
+        stored = await connection.scalar(
+            select(staff.c.password_hash).where(staff.c.username == username)
+        )
+    assert stored != weak
+    assert not stack.services.passwords.needs_rehash(stored)
+    assert (await _login(stack, username))["userErrors"] == []

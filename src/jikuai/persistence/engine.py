@@ -28,11 +28,18 @@ def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) ->
         {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}
     )
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, **options
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600, **options
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=3600,
+        hide_parameters=True,  # bound values (ciphertexts, openids) never reach a log
+        **options,
     )
 
 
@@ -99,10 +106,15 @@ class DatabaseSession:
         return SqlUnitOfWork(self._writer_connection)
 
     async def close(self) -> None:
-        for connection in (self._reader, self._writer):
-            if connection is not None:
-                await connection.close()
+        """Return both connections to their pools, the writer even if the reader fails to."""
+        reader, writer = self._reader, self._writer
         self._reader = self._writer = None
+        try:
+            if reader is not None:
+                await reader.close()
+        finally:
+            if writer is not None:
+                await writer.close()
 
     async def _writer_connection(self) -> AsyncConnection:
         async with self._opening:

@@ -14,7 +14,7 @@ from jikuai.resolvers.context import Context
 from jikuai.resolvers.envelopes import open_sealed
 from jikuai.resolvers.errors import BadInput, Forbidden, NotFound
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 100  # `first` above it is served as 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,9 @@ async def customer_page(context: Context, query: CustomerQuery) -> CustomerPage:
     actor = await context.require_actor()
     if actor.is_customer and actor.customer_id is None:
         return CustomerPage([], has_next_page=False)
-    limit = max(0, min(query.first, MAX_PAGE_SIZE))
+    if query.first < 0:
+        raise BadInput("BAD_USER_INPUT", ["first"])
+    limit = min(query.first, MAX_PAGE_SIZE)
     reads = await context.db.reads()
     found = await reads.customers.page(
         institution_id=actor.staff_scope() if actor.is_staff else None,
@@ -109,6 +111,8 @@ async def register(
     referrer_code: str | None,
 ) -> Outcome:
     actor = await context.require_actor()
+    if not actor.may_register_customers:
+        raise Forbidden  # before opening envelopes: a forbidden caller learns nothing about them
     try:
         opened = open_sealed(context, sealed)
         customer = await services.register_customer(

@@ -13,8 +13,9 @@ from jikuai.domain.customers.identity_numbers import Gender, age_on
 from jikuai.resolvers import customers as resolve
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
+from jikuai.resolvers.errors import BadInput
 from jikuai.schema.errors import UserError, user_errors
-from jikuai.schema.relay import MAX_PAGE_SIZE, Connection, Node, from_cursor, local_id, to_global_id
+from jikuai.schema.relay import Connection, Node, from_cursor, local_id, to_global_id
 from jikuai.schema.scalars import Sealed
 from jikuai.schema.tenancy import Institution
 
@@ -22,7 +23,8 @@ strawberry.enum(model.Segment, name="Segment", description="Customer segment (�
 strawberry.enum(model.SensitiveField, name="SensitiveField", description="A protected field.")
 strawberry.enum(Gender, name="Gender", description="Gender (性别), from the ID number.")
 
-# Matches no row: a malformed or foreign ID in a filter finds nothing rather than everything.
+# Matches no row: a malformed or foreign ID in a filter or an input finds nothing, exactly like an
+# ID that does not exist.
 _NO_ROW = uuid.UUID(int=0)
 
 
@@ -149,8 +151,8 @@ class CustomerQuery:
         page = await resolve.customer_page(
             info.context,
             resolve.CustomerQuery(
-                first=min(first, MAX_PAGE_SIZE),
-                after=(from_cursor(after) or _NO_ROW) if after else None,
+                first=first,
+                after=_cursor(after),
                 segment=given.segment,
                 village_id=village_id,
                 id_number=given.id_number,
@@ -200,6 +202,15 @@ class CustomerMutation:
             sealed=[SealedField(field=each.field, jwe=each.jwe) for each in outcome.sealed],
             user_errors=user_errors(outcome.errors, context.language),
         )
+
+
+def _cursor(after: str | None) -> uuid.UUID | None:
+    if after is None:
+        return None
+    key = from_cursor(after)
+    if key is None:
+        raise BadInput("BAD_USER_INPUT", ["after"])
+    return key
 
 
 def _optional_id(global_id: strawberry.ID | None, type_name: str) -> uuid.UUID | None:

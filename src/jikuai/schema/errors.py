@@ -14,7 +14,6 @@ strawberry.enum(ErrorCode, name="ErrorCode", description="Stable error codes.")
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.REQUIRED: ("此项必填", "This field is required"),
     ErrorCode.NOT_FOUND: ("未找到", "Not found"),
-    ErrorCode.INVALID_STATE: ("当前状态不允许此操作", "Not allowed in the current state"),
     ErrorCode.ENVELOPE_INVALID: ("数字信封无效", "The sealed value is invalid"),
     ErrorCode.INVALID_ID_NUMBER: ("身份证号码无效", "Invalid resident ID number"),
     ErrorCode.INVALID_PHONE: ("手机号码无效", "Invalid mainland mobile number"),

@@ -23,19 +23,22 @@ log = logging.getLogger("jikuai.graphql")
 
 # Distinct documents kept parsed and validated; clients send a bounded set of operations.
 CACHED_DOCUMENTS = 512
+# Larger documents (comments do not count against the token limit) are parsed every time, so
+# the caches cannot be filled with megabytes of text.
+CACHEABLE_QUERY_CHARACTERS = 16_384
 
 
 @lru_cache(maxsize=CACHED_DOCUMENTS)
-def _parse(query: str, max_tokens: int) -> DocumentNode:
+def _parse_cached(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
 
 
 @lru_cache(maxsize=CACHED_DOCUMENTS)
-def _validate(
+def _validate_cached(
     schema: GraphQLSchema, query: str, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
     """Keyed by the query's text, whose hash Python keeps, not by its (deep) syntax tree."""
-    return validate_document(schema, _parse(query, max_tokens), rules)
+    return validate_document(schema, _parse_cached(query, max_tokens), rules)
 
 
 class RequestPolicy(MaskErrors):
@@ -54,15 +57,26 @@ class RequestPolicy(MaskErrors):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.query is not None:
-            context.graphql_document = _parse(context.query, self._max_tokens)
+        if context.query is None:
+            pass
+        elif len(context.query) > CACHEABLE_QUERY_CHARACTERS:
+            context.graphql_document = parse(context.query, max_tokens=self._max_tokens)
+        else:
+            context.graphql_document = _parse_cached(context.query, self._max_tokens)
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.query is not None:
-            context.pre_execution_errors = _validate(
-                context.schema._schema, context.query, self._max_tokens, context.validation_rules
+        schema, rules = context.schema._schema, context.validation_rules
+        if context.query is None or context.graphql_document is None:
+            pass
+        elif len(context.query) > CACHEABLE_QUERY_CHARACTERS:
+            context.pre_execution_errors = validate_document(
+                schema, context.graphql_document, rules
+            )
+        else:
+            context.pre_execution_errors = _validate_cached(
+                schema, context.query, self._max_tokens, rules
             )
         yield
 

@@ -9,7 +9,6 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-MAX_PAGE_SIZE = 100
 N = TypeVar("N")
 
 

@@ -135,7 +135,7 @@ def _value(plaintext: bytes | None, *, field: str, now: datetime) -> str:
         or not isinstance(value, str)
         or not isinstance(issued_at, int)
         or isinstance(issued_at, bool)
-        or abs(now.timestamp() - issued_at) > FRESHNESS_SECONDS
+        or abs(int(now.timestamp()) - issued_at) > FRESHNESS_SECONDS
     ):
         raise EnvelopeInvalid from None
     return value

@@ -405,3 +405,10 @@ def test_client_public_key_must_be_rsa_of_2048_bits_or_more() -> None:
     for pem in [spki(weak), spki(curve), private_pem, "not a key", ""]:
         with pytest.raises(ValueError, match="public key must be"):
             load_client_public_key(pem)
+
+
+@pytest.mark.parametrize("iat", [10**400, -(10**400), 2**63])
+def test_an_absurd_iat_is_refused_not_crashed_on(
+    opener: EnvelopeOpener, ring: KeyRing, now: datetime, iat: int
+) -> None:
+    assert_invalid(opener, build(ring, content=plaintext(now, iat=iat)), now)

@@ -7,13 +7,14 @@ Presenting a refresh token that was already used is taken as theft and revokes t
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jikuai.domain.identity.model import RefreshToken, WeChatAccount
-from jikuai.domain.identity.ports import Counters, WeChatCodeExchange
+from jikuai.domain.identity.ports import Counters, WeChatCodeExchange, WeChatIdentity
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.batches import Progress, rewrite_in_batches
 from jikuai.domain.shared.errors import DomainError, ErrorCode
@@ -84,19 +85,26 @@ class Authenticator:
     async def staff_login(
         self, uow: UnitOfWork, *, username: str, password: str, now: datetime
     ) -> tuple[IssuedTokens, Staff]:
-        throttle_key = f"login-failures:{username.strip().lower()}"
-        failures = await self._counters.get(throttle_key)
-        if failures is not None and int(failures) >= self._policy.max_failures:
+        # Attempts are counted before the password is checked, so a burst of concurrent guesses
+        # cannot all pass the check; a success clears the count.
+        attempts_key = f"login-attempts:{username.strip().lower()}"
+        attempts = await self._counters.increment(
+            attempts_key, ttl_seconds=int(self._policy.lockout.total_seconds())
+        )
+        if attempts > self._policy.max_failures:
             raise DomainError(ErrorCode.LOGIN_THROTTLED)
         async with uow:
             staff = await uow.tenancy.staff_by_username(username.strip())
             password_hash = staff.password_hash if staff and staff.active else None
-            if staff is None or not self._passwords.verify(password_hash, password):
-                await self._counters.increment(
-                    throttle_key, ttl_seconds=int(self._policy.lockout.total_seconds())
-                )
+            # Unknown users are checked against a dummy hash: the answer takes as long. The
+            # hash is deliberately slow, so it runs off the event loop.
+            verified = await asyncio.to_thread(self._passwords.verify, password_hash, password)
+            if staff is None or not verified:
                 raise DomainError(ErrorCode.INVALID_CREDENTIALS)
-            await self._counters.delete(throttle_key)
+            await self._counters.delete(attempts_key)
+            if self._passwords.needs_rehash(staff.password_hash):
+                rehashed = await asyncio.to_thread(self._passwords.hash, password)
+                await uow.tenancy.set_staff_password_hash(staff.id, rehashed)
             tokens = await self._issue(uow, _staff_actor(staff), family_id=new_id(), now=now)
             await uow.commit()
         return tokens, staff
@@ -106,40 +114,51 @@ class Authenticator:
     ) -> IssuedTokens:
         identity = await exchange(code)
         async with uow:
-            account = await uow.identity.wechat_account(self._wechat_app_id, identity.openid)
-            account_id = account.id if account else new_id()
-            session_key_ct = self._cipher.encrypt(
-                identity.session_key, context=_session_key_context(account_id)
-            )
-            account = WeChatAccount(
-                id=account_id,
-                app_id=self._wechat_app_id,
-                openid=identity.openid,
-                unionid=identity.unionid or (account.unionid if account else None),
-                session_key_ct=session_key_ct,
-                key_id=self._cipher.primary_key_id,
-                customer_id=account.customer_id if account else None,
-                created_at=account.created_at if account else now,
-                last_login_at=now,
-            )
-            await uow.identity.save_wechat_account(account)
+            # Two first logins of one user can race; the loser finds the winner's account.
+            account = await self._record_wechat_login(uow, identity, now)
+            account = account or await self._record_wechat_login(uow, identity, now)
+            if account is None:
+                raise RuntimeError(f"WeChat account {identity.openid} neither found nor saved")
             actor = await _customer_actor(uow, account.id, account.customer_id)
             tokens = await self._issue(uow, actor, family_id=new_id(), now=now)
             await uow.commit()
         return tokens
+
+    async def _record_wechat_login(
+        self, uow: UnitOfWork, identity: WeChatIdentity, now: datetime
+    ) -> WeChatAccount | None:
+        """The user's account with this login recorded; None if a concurrent login created it."""
+        known = await uow.identity.wechat_account(self._wechat_app_id, identity.openid)
+        account_id = known.id if known else new_id()
+        account = WeChatAccount(
+            id=account_id,
+            app_id=self._wechat_app_id,
+            openid=identity.openid,
+            unionid=identity.unionid or (known.unionid if known else None),
+            session_key_ct=self._cipher.encrypt(
+                identity.session_key, context=_session_key_context(account_id)
+            ),
+            key_id=self._cipher.primary_key_id,
+            customer_id=known.customer_id if known else None,
+            created_at=known.created_at if known else now,
+            last_login_at=now,
+        )
+        saved = await uow.identity.save_wechat_account(account)
+        return account if saved else None
 
     async def refresh(self, uow: UnitOfWork, *, refresh_token: str, now: datetime) -> IssuedTokens:
         async with uow:
             stored = await uow.identity.refresh_token_for_update(hash_refresh_token(refresh_token))
             if stored is None:
                 raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
-            if stored.used_at is not None:
-                await uow.identity.revoke_refresh_family(stored.family_id, now)
-                await uow.commit()
-                raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
-            if not stored.is_live(now) or not await uow.identity.mark_refresh_token_used(
+            if not stored.is_live(now) and stored.used_at is None:
+                raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)  # expired or logged out
+            # A token used before, or by a concurrent request now, was copied: end the login.
+            if stored.used_at is not None or not await uow.identity.mark_refresh_token_used(
                 stored.id, now
             ):
+                await uow.identity.revoke_refresh_family(stored.family_id, now)
+                await uow.commit()
                 raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
             actor = await self._current_actor(uow, stored)
             tokens = await self._issue(uow, actor, family_id=stored.family_id, now=now)

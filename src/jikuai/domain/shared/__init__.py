@@ -1,1 +1,1 @@
-"""What every bounded context shares: identifiers, error codes and the unit-of-work port."""
+"""What every bounded context shares: identifiers, error codes, batch rewriting."""

@@ -23,15 +23,6 @@ class Role(StrEnum):
     PROVINCE_ADMIN = "PROVINCE_ADMIN"
 
 
-STAFF_ROLES = frozenset(
-    {
-        Role.LOAN_OFFICER,
-        Role.BRANCH_MANAGER,
-        Role.RISK_OFFICER,
-        Role.INSTITUTION_ADMIN,
-        Role.PROVINCE_ADMIN,
-    }
-)
 PROVINCE_ROLES = frozenset({Role.PROVINCE_ADMIN})
 
 

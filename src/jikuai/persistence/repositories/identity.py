@@ -6,7 +6,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Executable, Row, Table, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
@@ -30,8 +31,11 @@ class SqlIdentityRepository:
         row = (await self._connection.execute(query)).first()
         return WeChatAccount(**row._mapping) if row else None
 
-    async def save_wechat_account(self, account: WeChatAccount) -> None:
-        """Insert a new account, or record a new login (session key, unionid, time)."""
+    async def save_wechat_account(self, account: WeChatAccount) -> bool:
+        """Insert a new account, or record a new login (session key, unionid, time).
+
+        False when a concurrent first login of the same openid inserted its row first.
+        """
         updated = await self._connection.execute(
             update(wechat_accounts)
             .where(wechat_accounts.c.id == account.id)
@@ -42,8 +46,14 @@ class SqlIdentityRepository:
                 last_login_at=account.last_login_at,
             )
         )
-        if updated.rowcount == 0:
-            await self._connection.execute(insert(wechat_accounts).values(**asdict(account)))
+        if updated.rowcount == 1:
+            return True
+        inserted = await self._connection.execute(
+            insert_unless_exists(
+                self._connection, wechat_accounts, asdict(account), ["app_id", "openid"]
+            )
+        )
+        return inserted.rowcount == 1
 
     async def bind_wechat_account(self, account_id: uuid.UUID, customer_id: uuid.UUID) -> bool:
         result = await self._connection.execute(
@@ -108,6 +118,17 @@ class SqlIdentityRepository:
     async def add_audit_event(self, event: AuditEvent) -> None:
         values = asdict(event) | {"actor_kind": event.actor_kind.value}
         await self._connection.execute(insert(audit_events).values(**values))
+
+
+def insert_unless_exists(
+    connection: AsyncConnection, table: Table, values: dict[str, Any], unique: list[str]
+) -> Executable:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, on PostgreSQL and SQLite alike."""
+    if connection.dialect.name == "postgresql":
+        return (
+            postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+        )
+    return sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
 
 
 def _refresh_token(row: Row[Any]) -> RefreshToken:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.tenancy.model import Branch, Institution, InstitutionKind, Role, Staff, Village
@@ -74,6 +74,11 @@ class SqlTenancyRepository:
 
     async def add_staff(self, member: Staff) -> None:
         await self._insert(staff, asdict(member))
+
+    async def set_staff_password_hash(self, staff_id: uuid.UUID, password_hash: str) -> None:
+        await self._connection.execute(
+            update(staff).where(staff.c.id == staff_id).values(password_hash=password_hash)
+        )
 
     async def _insert(self, table: Any, values: dict[str, Any]) -> None:
         await self._connection.execute(insert(table).values(**values))
