@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 
 from jikuai.domain.customers import services
@@ -113,7 +113,8 @@ async def register(
     actor = await context.require_actor()
     if not actor.may_register_customers:
         raise Forbidden  # before opening envelopes: a forbidden caller learns nothing about them
-    try:
+
+    async def attempt() -> Outcome:
         opened = open_sealed(context, sealed)
         customer = await services.register_customer(
             services.RegisterCustomer(
@@ -131,14 +132,10 @@ async def register(
             now=context.now,
             today=context.today,
         )
-    except PermissionDenied:
-        raise Forbidden from None
-    except DomainError as error:
-        return Outcome(errors=[error])
-    except DomainErrors as errors:
-        return Outcome(errors=errors.errors)
-    context.loaders.customer_by_id.prime(customer.id, customer)
-    return Outcome(customer=customer)
+        context.loaders.customer_by_id.prime(customer.id, customer)
+        return Outcome(customer=customer)
+
+    return await _as_outcome(attempt())
 
 
 async def reveal(
@@ -149,11 +146,12 @@ async def reveal(
     public_key_pem: str,
 ) -> Outcome:
     actor = await context.require_actor()
-    try:
-        if customer_id is None:
-            if not actor.may_reveal:
-                raise PermissionDenied
-            raise DomainError(ErrorCode.NOT_FOUND, field=("customerId",))
+    if not actor.may_reveal:
+        raise Forbidden
+    if customer_id is None:
+        return Outcome(errors=[DomainError(ErrorCode.NOT_FOUND, field=("customerId",))])
+
+    async def attempt() -> Outcome:
         sealed = await services.reveal_customer(
             services.RevealCustomer(customer_id, fields, public_key_pem),
             actor=actor,
@@ -162,8 +160,18 @@ async def reveal(
             request_id=context.request_id,
             now=context.now,
         )
+        return Outcome(sealed=sealed)
+
+    return await _as_outcome(attempt())
+
+
+async def _as_outcome(attempt: Awaitable[Outcome]) -> Outcome:
+    """Expected failures become the outcome's errors; a forbidden role, a top-level error."""
+    try:
+        return await attempt
     except PermissionDenied:
         raise Forbidden from None
     except DomainError as error:
         return Outcome(errors=[error])
-    return Outcome(sealed=sealed)
+    except DomainErrors as errors:
+        return Outcome(errors=errors.errors)
