@@ -82,7 +82,9 @@ class IdentityRepository(Protocol):
     async def add_audit_event(self, event: AuditEvent) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class Repositories(Protocol):
+    """Every repository, on one connection; what reads use."""
+
     @property
     def tenancy(self) -> TenancyRepository: ...
     @property
@@ -90,6 +92,8 @@ class UnitOfWork(Protocol):
     @property
     def identity(self) -> IdentityRepository: ...
 
+
+class UnitOfWork(Repositories, Protocol):
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from jikuai.container import Services
 from jikuai.domain.customers.model import Customer
+from jikuai.domain.identity.services import registered_actor
 from jikuai.domain.tenancy.actors import Actor
 from jikuai.persistence.engine import DatabaseSession
 from jikuai.resolvers.errors import Unauthenticated
@@ -82,11 +83,4 @@ class Context:
 
     async def _with_registration(self, actor: Actor) -> Actor:
         """A customer token issued before registering: look up the binding made since."""
-        reads = await self.db.reads()
-        account = await reads.identity.wechat_account_by_id(actor.id)
-        if account is None or account.customer_id is None:
-            return actor
-        customer = await self.loaders.customer_by_id.load(account.customer_id)
-        if customer is None:
-            return actor
-        return replace(actor, customer_id=customer.id, institution_id=customer.institution_id)
+        return await registered_actor(await self.db.reads(), actor.id) or actor

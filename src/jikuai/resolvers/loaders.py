@@ -11,8 +11,8 @@ from typing import Protocol, TypeVar
 from strawberry.dataloader import DataLoader
 
 from jikuai.domain.customers.model import Customer
+from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff
-from jikuai.persistence.unit_of_work import Repositories
 
 
 class HasId(Protocol):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from jikuai.domain.identity.model import RefreshToken, WeChatAccount
 from jikuai.domain.identity.ports import Counters, WeChatCodeExchange, WeChatIdentity
-from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.ports import Repositories, UnitOfWork
 from jikuai.domain.shared.batches import Progress, rewrite_in_batches
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.shared.ids import new_id
@@ -180,10 +180,10 @@ class Authenticator:
             if not found or not found[0].active:
                 raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
             return _staff_actor(found[0])
-        account = await uow.identity.wechat_account_by_id(stored.actor_id)
-        if account is None:
+        actor = await registered_actor(uow, stored.actor_id)
+        if actor is None:
             raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
-        return await _customer_actor(uow, account.id, account.customer_id)
+        return actor
 
     async def _issue(
         self, uow: UnitOfWork, actor: Actor, *, family_id: uuid.UUID, now: datetime
@@ -249,12 +249,21 @@ def _staff_actor(staff: Staff) -> Actor:
     )
 
 
+async def registered_actor(repositories: Repositories, account_id: uuid.UUID) -> Actor | None:
+    """The customer actor of a WeChat account as stored now: bound to its customer once the
+    user has registered. None for an unknown account."""
+    account = await repositories.identity.wechat_account_by_id(account_id)
+    if account is None:
+        return None
+    return await _customer_actor(repositories, account.id, account.customer_id)
+
+
 async def _customer_actor(
-    uow: UnitOfWork, account_id: uuid.UUID, customer_id: uuid.UUID | None
+    repositories: Repositories, account_id: uuid.UUID, customer_id: uuid.UUID | None
 ) -> Actor:
     institution_id = None
     if customer_id is not None:
-        found = await uow.customers.by_id([customer_id], institution_id=None)
+        found = await repositories.customers.by_id([customer_id], institution_id=None)
         institution_id = found[0].institution_id if found else None
     return Actor(
         kind=ActorKind.CUSTOMER,
