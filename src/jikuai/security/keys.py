@@ -26,6 +26,7 @@ are timezone-aware datetimes supplied by the caller, so expiry is testable witho
 
 import base64
 import json
+import logging
 import os
 import secrets
 from collections.abc import Iterable
@@ -41,6 +42,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from jikuai.security.errors import KeyRingError
+
+log = logging.getLogger("jikuai.security")
 
 KEK_FILE = "kek.pem"
 KEYRING_FILE = "keyring.json"
@@ -293,6 +296,9 @@ class KeyRing:
             ) from None
         except OSError as error:
             raise KeyRingError(f"cannot read key ring at {directory}: {error.strerror}") from None
+        for path in (kek_path, ring_path):
+            if path.stat().st_mode & 0o077:
+                log.warning("%s can be read by others than its owner: chmod 600 it", path)
         kek = _parse_kek(kek_pem, path=kek_path)
         try:
             return cls._decode(json.loads(ring_json), kek=kek)

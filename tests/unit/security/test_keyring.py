@@ -144,6 +144,19 @@ def test_saved_files_are_private(saved: Path) -> None:
     assert sorted(path.name for path in saved.iterdir()) == [KEK_FILE, KEYRING_FILE]
 
 
+def test_loading_warns_about_key_files_others_can_read(
+    saved: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    KeyRing.load(saved)
+    assert caplog.records == []
+
+    (saved / KEYRING_FILE).chmod(0o644)
+    KeyRing.load(saved)
+
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
+    assert KEYRING_FILE in caplog.records[0].getMessage()
+
+
 def test_saved_ring_holds_no_plaintext_secret(ring: KeyRing, saved: Path) -> None:
     document = (saved / KEYRING_FILE).read_text()
     for secret in (ring.blind_index_key, ring.token_signing_key, ring.primary_data_key.key):
