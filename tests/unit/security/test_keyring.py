@@ -151,7 +151,10 @@ def test_loading_warns_about_key_files_others_can_read(
     assert caplog.records == []
 
     (saved / KEYRING_FILE).chmod(0o644)
-    KeyRing.load(saved)
+    try:
+        KeyRing.load(saved)
+    finally:
+        (saved / KEYRING_FILE).chmod(0o600)
 
     assert [record.levelname for record in caplog.records] == ["WARNING"]
     assert KEYRING_FILE in caplog.records[0].getMessage()
