@@ -20,7 +20,7 @@ from jikuai.container import build_services
 from jikuai.demo import demo_id_number
 from jikuai.domain.customers.model import Segment
 from jikuai.domain.customers.services import RegisterCustomer, register_customer
-from jikuai.domain.tenancy.actors import Actor, ActorKind
+from jikuai.domain.tenancy.actors import Actor
 from jikuai.security import seal
 
 INSTITUTION = "yushu"
@@ -126,12 +126,7 @@ async def seed_customers(settings: Settings, count: int, *, parallel: int = 4) -
             await session.close()
         if officer is None:
             raise RuntimeError(f"{OFFICER} missing: did `jikuai seed demo` run?")
-        actor = Actor(
-            kind=ActorKind.STAFF,
-            id=officer.id,
-            role=officer.role,
-            institution_id=officer.institution_id,
-        )
+        actor = Actor.of_staff(officer)
         pending = list(people(SEED_AREA_CODE, count, seed="jikuai-bench"))
 
         async def register_some(chunk: list[Person]) -> None:

@@ -13,7 +13,7 @@ from jikuai.domain.customers.model import Segment
 from jikuai.domain.customers.services import RegisterCustomer, register_customer
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.ids import new_id
-from jikuai.domain.tenancy.actors import Actor, ActorKind
+from jikuai.domain.tenancy.actors import Actor
 from jikuai.domain.tenancy.model import (
     Branch,
     Institution,
@@ -184,12 +184,7 @@ async def _seed_customers(
     officer = await reads.tenancy.staff_by_username(f"{demo.code}-officer")
     if officer is None:
         raise RuntimeError(f"demo officer of {demo.code} missing")
-    actor = Actor(
-        kind=ActorKind.STAFF,
-        id=officer.id,
-        role=officer.role,
-        institution_id=officer.institution_id,
-    )
+    actor = Actor.of_staff(officer)
     births = random.Random(demo.code)  # noqa: S311 - made-up demo data, reproducible
     for sequence, (name, segment, phone) in enumerate(DEMO_CUSTOMERS, start=1):
         birth = date(births.randint(1960, 1995), births.randint(1, 12), births.randint(1, 28))

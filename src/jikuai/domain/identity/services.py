@@ -105,7 +105,7 @@ class Authenticator:
             if self._passwords.needs_rehash(staff.password_hash):
                 rehashed = await asyncio.to_thread(self._passwords.hash, password)
                 await uow.tenancy.set_staff_password_hash(staff.id, rehashed)
-            tokens = await self._issue(uow, _staff_actor(staff), family_id=new_id(), now=now)
+            tokens = await self._issue(uow, Actor.of_staff(staff), family_id=new_id(), now=now)
             await uow.commit()
         return tokens, staff
 
@@ -179,7 +179,7 @@ class Authenticator:
             found = await uow.tenancy.staff_by_id([stored.actor_id])
             if not found or not found[0].active:
                 raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
-            return _staff_actor(found[0])
+            return Actor.of_staff(found[0])
         actor = await registered_actor(uow, stored.actor_id)
         if actor is None:
             raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
@@ -241,12 +241,6 @@ async def reencrypt_session_keys(
 
 def _session_key_context(account_id: uuid.UUID) -> FieldContext:
     return FieldContext("wechat_accounts", "session_key_ct", str(account_id))
-
-
-def _staff_actor(staff: Staff) -> Actor:
-    return Actor(
-        kind=ActorKind.STAFF, id=staff.id, role=staff.role, institution_id=staff.institution_id
-    )
 
 
 async def registered_actor(repositories: Repositories, account_id: uuid.UUID) -> Actor | None:

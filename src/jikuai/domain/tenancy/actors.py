@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from jikuai.domain.tenancy.model import PROVINCE_ROLES, Role
+from jikuai.domain.tenancy.model import PROVINCE_ROLES, Role, Staff
 
 REVEALING_ROLES = frozenset({Role.LOAN_OFFICER, Role.RISK_OFFICER, Role.INSTITUTION_ADMIN})
 REGISTERING_ROLES = frozenset({Role.LOAN_OFFICER, Role.BRANCH_MANAGER, Role.INSTITUTION_ADMIN})
@@ -31,6 +31,12 @@ class Actor:
     role: Role
     institution_id: uuid.UUID | None
     customer_id: uuid.UUID | None = None
+
+    @classmethod
+    def of_staff(cls, staff: Staff) -> Actor:
+        return cls(
+            kind=ActorKind.STAFF, id=staff.id, role=staff.role, institution_id=staff.institution_id
+        )
 
     @property
     def is_staff(self) -> bool:
