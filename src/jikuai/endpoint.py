@@ -1,9 +1,8 @@
-"""The GraphQL endpoint: POST /graphql with a JSON body, and strawberry's view for the rest.
+"""The GraphQL endpoint: POST /graphql with a JSON body.
 
-Clients send one operation as `{"query", "variables", "operationName"}` by POST; that path is
-handled here directly, without the generic view's content negotiation (multipart uploads,
-batching, GET), which costs a tenth of a small query's time. Anything else, such as GraphiQL on
-GET in development, goes to strawberry's view. Malformed requests get a JSON error, never text.
+A request carries one operation as `{"query", "variables", "operationName"}`; it runs through
+the `OperationRunner`. GET serves GraphiQL in development (strawberry's view) and runs nothing.
+Malformed requests get a JSON error with a 4xx status, never text.
 """
 
 from __future__ import annotations
@@ -17,36 +16,37 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
-from strawberry.http import process_result
-from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from jikuai.container import Services
 from jikuai.resolvers.context import Context
 from jikuai.schema.errors import preferred_language
+from jikuai.schema.execution import OperationRunner, UnknownOperation
 from jikuai.schema.root import build_schema
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, services: Services) -> None:
+        schema = build_schema(services.settings)
         super().__init__(
-            build_schema(services.settings),
+            schema,
             graphql_ide=None if services.settings.is_production else "graphiql",
             allow_queries_via_get=False,
         )
         self.services = services
+        self.runner = OperationRunner(schema, services.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive=receive)
-        content_type = request.headers.get("content-type", "")
         try:
-            if request.method == "POST" and content_type.startswith("application/json"):
+            if request.method != "POST":
+                response = await self.run(request)
+            elif request.headers.get("content-type", "").startswith("application/json"):
                 response = await self._execute_json(request)
             else:
-                response = await self.run(request)
+                response = bad_request("Send the operation as application/json", status_code=415)
         except HTTPException as error:
             response = bad_request(error.reason, status_code=error.status_code)
         await response(scope, receive, send)
@@ -61,24 +61,28 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         query = payload.get("query")
         variables = payload.get("variables")
         operation_name = payload.get("operationName")
-        if not isinstance(query, str):
+        if not isinstance(query, str) or not query.strip():
             return bad_request("No GraphQL query found in the request")
         if not isinstance(variables, dict | None):
             return bad_request("`variables` must be a JSON object")
         if not isinstance(operation_name, str | None):
             return bad_request("`operationName` must be a string")
         try:
-            result = await self.schema.execute(
-                query,
-                variable_values=variables,
-                context_value=await self.get_context(request, None),
-                operation_name=operation_name,
+            prepared = self.runner.prepare(query, operation_name)
+        except UnknownOperation:
+            return bad_request("No operation of that name; name one with `operationName`")
+        if isinstance(prepared, dict):
+            return self._json(prepared)
+        request.state.operation_name = prepared.name
+        context = await self.get_context(request, None)
+        return self._json(
+            await self.runner.run(
+                prepared, variables=variables, context=context, request_id=context.request_id
             )
-        except CannotGetOperationTypeError as error:  # no operation of that name
-            return bad_request(error.as_http_error_reason())
-        except MissingQueryError:
-            return bad_request("No GraphQL query found in the request")
-        return Response(self.encode_json(process_result(result)), media_type="application/json")
+        )
+
+    def _json(self, body: dict[str, Any]) -> Response:
+        return Response(self.encode_json(body), media_type="application/json")
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
