@@ -614,3 +614,12 @@ async def test_an_operation_that_cannot_be_chosen_is_a_400(
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+
+
+async def test_an_operation_sent_as_another_content_type_is_a_415(stack: Stack) -> None:
+    response = await stack.client.post(
+        "/graphql", content=b"{ __typename }", headers={"content-type": "application/graphql"}
+    )
+
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
