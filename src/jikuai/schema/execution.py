@@ -59,7 +59,6 @@ class Operation:
 
     document: DocumentNode
     definition: OperationDefinitionNode
-    query: str
 
     @property
     def name(self) -> str | None:
@@ -96,7 +95,7 @@ class OperationRunner:
         errors = self._validate(query, document)
         if errors:
             return {"data": None, "errors": [self._public(error) for error in errors]}
-        return Operation(document=document, definition=definition, query=query)
+        return Operation(document=document, definition=definition)
 
     async def run(
         self,
