@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=30, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    registration_attempts_per_hour: int = Field(default=10, ge=1)
 
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None

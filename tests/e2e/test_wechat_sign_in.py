@@ -170,3 +170,20 @@ async def test_the_session_key_stays_on_the_server_encrypted(stack: Stack) -> No
         ).scalar_one()
     assert session_key.encode() not in stored
     assert base64.b64decode(session_key) not in stored
+
+
+async def test_registration_attempts_are_limited_per_wechat_user(stack: Stack) -> None:
+    login = await _wechat_login(stack, f"dev:{_openid()}")
+    institution_id = _institution_id(stack, "alpha")
+    limit = stack.settings.registration_attempts_per_hour
+
+    codes = []
+    for _ in range(limit + 1):
+        body = await stack.gql(
+            REGISTER_SELF,
+            {"input": stack.registration(phone="123", institutionId=institution_id)},
+            token=login["accessToken"],
+        )
+        codes.append([error["code"] for error in body["data"]["registerCustomer"]["userErrors"]])
+
+    assert codes == [["INVALID_PHONE"]] * limit + [["TOO_MANY_ATTEMPTS"]]

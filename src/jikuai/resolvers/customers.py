@@ -10,6 +10,7 @@ from jikuai.domain.customers import services
 from jikuai.domain.customers.identity_numbers import normalize_mobile, parse_id_number
 from jikuai.domain.customers.model import Customer, CustomerFilter, Segment, SensitiveField
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
+from jikuai.domain.tenancy.actors import Actor
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.envelopes import open_sealed
 from jikuai.resolvers.errors import BadInput, Forbidden, NotFound
@@ -113,6 +114,8 @@ async def register(
     actor = await context.require_actor()
     if not actor.may_register_customers:
         raise Forbidden  # before opening envelopes: a forbidden caller learns nothing about them
+    if actor.is_customer and not await _registration_allowed(context, actor):
+        return Outcome(errors=[DomainError(ErrorCode.TOO_MANY_ATTEMPTS)])
 
     async def attempt() -> Outcome:
         opened = open_sealed(context, sealed)
@@ -163,6 +166,15 @@ async def reveal(
         return Outcome(sealed=sealed)
 
     return await _as_outcome(attempt())
+
+
+async def _registration_allowed(context: Context, actor: Actor) -> bool:
+    """A WeChat user gets a few registration attempts an hour: each answer (`CUSTOMER_EXISTS`
+    included) tells something about an ID number, so they must not be free to ask."""
+    attempts = await context.services.cache.increment(
+        f"registration-attempts:{actor.id}", ttl_seconds=3600
+    )
+    return attempts <= context.services.settings.registration_attempts_per_hour
 
 
 async def _as_outcome(attempt: Awaitable[Outcome]) -> Outcome:

@@ -31,6 +31,7 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "登录失败次数过多，请稍后再试",
         "Too many failed logins, try again later",
     ),
+    ErrorCode.TOO_MANY_ATTEMPTS: ("尝试次数过多，请稍后再试", "Too many attempts, try again later"),
     ErrorCode.INVALID_REFRESH_TOKEN: ("登录已失效，请重新登录", "Please sign in again"),
     ErrorCode.INVALID_LOGIN_CODE: ("微信登录凭证无效", "Invalid WeChat login code"),
     ErrorCode.LOGIN_BLOCKED: ("该微信用户暂时无法登录", "This WeChat user cannot sign in"),
