@@ -12,7 +12,7 @@ from jikuai.config import Settings
 from jikuai.container import build_services, load_keyring
 from jikuai.logs import configure_logging, logging_config
 from jikuai.persistence.migrations import upgrade
-from jikuai.security import KeyRingError, load_or_create
+from jikuai.security import KeyRingError, load_or_create, rotate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,13 +148,11 @@ def _keys_generate(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _keys_rotate(settings: Settings, _: argparse.Namespace) -> int:
-    from jikuai.security import KeyRing
-
-    now = datetime.now(UTC)
-    rotated = KeyRing.load(settings.key_directory).rotated(
-        now=now, retirement=settings.transport_key_retirement
+    rotated = rotate(
+        settings.key_directory,
+        now=datetime.now(UTC),
+        retirement=settings.transport_key_retirement,
     )
-    rotated.save(settings.key_directory)
     print(
         f"new primary transport key {rotated.primary_transport_key.kid} and data key "
         f"{rotated.primary_data_key.key_id}; restart the servers, then run `jikuai db reencrypt`"

@@ -20,7 +20,7 @@ from jikuai.security.blind_index import BlindIndex
 from jikuai.security.envelope import EnvelopeOpener, load_client_public_key, seal
 from jikuai.security.errors import DecryptionError, EnvelopeInvalid, InvalidToken, KeyRingError
 from jikuai.security.fields import FieldCipher, FieldContext
-from jikuai.security.keys import DataKey, KeyInfo, KeyRing, TransportKey, load_or_create
+from jikuai.security.keys import DataKey, KeyInfo, KeyRing, TransportKey, load_or_create, rotate
 from jikuai.security.masking import mask_bank_card, mask_id_number, mask_name, mask_phone
 from jikuai.security.passwords import PasswordHasher
 from jikuai.security.tokens import (
@@ -54,5 +54,6 @@ __all__ = [
     "mask_name",
     "mask_phone",
     "new_refresh_token",
+    "rotate",
     "seal",
 ]

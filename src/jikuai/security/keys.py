@@ -25,11 +25,13 @@ are timezone-aware datetimes supplied by the caller, so expiry is testable witho
 """
 
 import base64
+import fcntl
 import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +48,7 @@ from jikuai.security.errors import KeyRingError
 log = logging.getLogger("jikuai.security")
 
 KEK_FILE = "kek.pem"
+LOCK_FILE = ".lock"
 KEYRING_FILE = "keyring.json"
 
 _T = TypeVar("_T")
@@ -428,6 +431,28 @@ def load_or_create(
     ring = KeyRing.generate(now=now, rsa_bits=rsa_bits)
     ring.save(directory)
     return ring, True
+
+
+def rotate(directory: Path, *, now: datetime, retirement: timedelta) -> KeyRing:
+    """Rotate the ring in ``directory`` in place, under an exclusive lock on the directory, so
+    that two operators rotating at once both take effect instead of one overwriting the other."""
+    with _exclusive(directory):
+        rotated = KeyRing.load(directory).rotated(now=now, retirement=retirement)
+        rotated.save(directory)
+    return rotated
+
+
+@contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    try:
+        handle = os.open(directory / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as error:
+        raise KeyRingError(f"cannot lock key ring at {directory}: {error.strerror}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def _new_transport_key(*, now: datetime, rsa_bits: int, taken: set[str]) -> TransportKey:

@@ -2,6 +2,7 @@ import base64
 import json
 import stat
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from joserfc.jwk import RSAKey
 
-from jikuai.security import KeyRing, KeyRingError, load_or_create
+from jikuai.security import KeyRing, KeyRingError, load_or_create, rotate
 from jikuai.security.envelope import KEY_ALGORITHM
 from jikuai.security.keys import KEK_FILE, KEYRING_FILE
 
@@ -281,3 +282,20 @@ def test_load_or_create(tmp_path: Path, now: datetime) -> None:
     assert (was_created, was_loaded) == (True, False)
     assert loaded.describe(now=now) == created.describe(now=now)
     assert loaded.primary_transport_key.created_at == now
+
+
+def test_concurrent_rotations_both_take_effect(tmp_path: Path, now: datetime) -> None:
+    directory = tmp_path / "keys"
+    original = KeyRing.generate(now=now, rsa_bits=2048)
+    original.save(directory)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rotations = list(
+            pool.map(lambda _: rotate(directory, now=now, retirement=timedelta(hours=1)), range(2))
+        )
+
+    final = KeyRing.load(directory)
+    transport = [info for info in final.describe(now=now) if info.kind == "transport"]
+    assert len(transport) == 3
+    assert final.primary_transport_key.kid in {ring.primary_transport_key.kid for ring in rotations}
+    assert final.data_key(original.primary_data_key.key_id) is not None
