@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 
 from jikuai.domain.customers import services
-from jikuai.domain.customers.identity_numbers import normalize_mobile, parse_id_number
 from jikuai.domain.customers.model import Customer, CustomerFilter, Segment, SensitiveField
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.domain.tenancy.actors import Actor
@@ -88,17 +87,12 @@ def _filter(context: Context, query: CustomerQuery) -> CustomerFilter:
         first = errors.errors[0]
         raise BadInput(first.code, ["filter", *(first.field or ())]) from None
     vault = context.services.vault
-    id_number_bidx = phone_bidx = None
-    if "idNumber" in opened:
-        parsed = parse_id_number(opened["idNumber"], today=context.today)
-        id_number_bidx = vault.id_number_index(parsed.value if parsed else opened["idNumber"])
-    if "phone" in opened:
-        phone_bidx = vault.phone_index(normalize_mobile(opened["phone"]) or opened["phone"])
+    id_number, phone = opened.get("idNumber"), opened.get("phone")
     return CustomerFilter(
         segment=query.segment,
         village_id=query.village_id,
-        id_number_bidx=id_number_bidx,
-        phone_bidx=phone_bidx,
+        id_number_bidx=vault.id_number_lookup(id_number) if id_number is not None else None,
+        phone_bidx=vault.phone_lookup(phone) if phone is not None else None,
     )
 
 

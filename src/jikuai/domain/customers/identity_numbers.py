@@ -45,9 +45,14 @@ def id_check_character(first_17_digits: str) -> str:
     return _ID_CHECK_CHARACTERS[total % 11]
 
 
+def normalize_id_number(raw: str) -> str:
+    """An ID number as stored and indexed: ASCII digits, upper-case X, no surrounding space."""
+    return unicodedata.normalize("NFKC", raw).strip().upper()
+
+
 def parse_id_number(raw: str, *, today: date) -> IdNumber | None:
     """The normalised ID number (upper-case X), or None when it is not a real one."""
-    value = unicodedata.normalize("NFKC", raw).strip().upper()
+    value = normalize_id_number(raw)
     if not _ID_PATTERN.fullmatch(value) or id_check_character(value[:17]) != value[17]:
         return None
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from jikuai.domain.customers.identity_numbers import normalize_id_number, normalize_mobile
 from jikuai.domain.customers.model import Customer, SensitiveField
 from jikuai.security import (
     BlindIndex,
@@ -70,6 +71,14 @@ class CustomerVault:
     def masked(self, customer: Customer, field: SensitiveField) -> str:
         """The value as every screen shows it: ID first 1 + last 1, phone 3 + 4, name * + last."""
         return _MASKS[field](self.reveal(customer, field))
+
+    def id_number_lookup(self, raw: str) -> bytes:
+        """The blind index to search by, for an ID number however it was typed."""
+        return self.id_number_index(normalize_id_number(raw))
+
+    def phone_lookup(self, raw: str) -> bytes:
+        """The blind index to search by, for a phone number however it was typed."""
+        return self.phone_index(normalize_mobile(raw) or raw)
 
     def id_number_index(self, normalized_id_number: str) -> bytes:
         return self._blind_index.compute("customers.id_number", normalized_id_number)
