@@ -12,6 +12,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from jikuai.domain.credit.ports import (
+    AlertRepository,
+    ApplicationRepository,
+    CreditLineRepository,
+    CreditListRepository,
+    LoanRepository,
+    ProductRepository,
+)
 from jikuai.domain.customers.model import Customer, CustomerFilter
 from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
 from jikuai.domain.tenancy.model import Branch, Institution, Staff, Village
@@ -91,6 +99,18 @@ class Repositories(Protocol):
     def customers(self) -> CustomerRepository: ...
     @property
     def identity(self) -> IdentityRepository: ...
+    @property
+    def products(self) -> ProductRepository: ...
+    @property
+    def credit_lists(self) -> CreditListRepository: ...
+    @property
+    def applications(self) -> ApplicationRepository: ...
+    @property
+    def credit_lines(self) -> CreditLineRepository: ...
+    @property
+    def loans(self) -> LoanRepository: ...
+    @property
+    def alerts(self) -> AlertRepository: ...
 
 
 class UnitOfWork(Repositories, Protocol):

@@ -8,6 +8,14 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from jikuai.persistence.repositories.credit import (
+    SqlAlertRepository,
+    SqlApplicationRepository,
+    SqlCreditLineRepository,
+    SqlCreditListRepository,
+    SqlLoanRepository,
+    SqlProductRepository,
+)
 from jikuai.persistence.repositories.customers import SqlCustomerRepository
 from jikuai.persistence.repositories.identity import SqlIdentityRepository
 from jikuai.persistence.repositories.tenancy import SqlTenancyRepository
@@ -20,6 +28,12 @@ class Repositories:
         self.tenancy = SqlTenancyRepository(connection)
         self.customers = SqlCustomerRepository(connection)
         self.identity = SqlIdentityRepository(connection)
+        self.products = SqlProductRepository(connection)
+        self.credit_lists = SqlCreditListRepository(connection)
+        self.applications = SqlApplicationRepository(connection)
+        self.credit_lines = SqlCreditLineRepository(connection)
+        self.loans = SqlLoanRepository(connection)
+        self.alerts = SqlAlertRepository(connection)
 
 
 class SqlUnitOfWork(Repositories):

@@ -10,6 +10,11 @@ from typing import Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from jikuai.domain.credit.applications import LoanApplication, Transition
+from jikuai.domain.credit.lines import CreditLine
+from jikuai.domain.credit.model import Loan, LoanInstallment
+from jikuai.domain.credit.ports import RepaymentRecord
+from jikuai.domain.credit.products import LoanProduct
 from jikuai.domain.customers.model import Customer
 from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff
@@ -54,6 +59,68 @@ class Loaders:
     @cached_property
     def customer_by_id(self) -> DataLoader[uuid.UUID, Customer | None]:
         return DataLoader(self._customers)
+
+    @cached_property
+    def product_by_id(self) -> DataLoader[uuid.UUID, LoanProduct | None]:
+        return DataLoader(self._products)
+
+    @cached_property
+    def application_by_id(self) -> DataLoader[uuid.UUID, LoanApplication | None]:
+        return DataLoader(self._applications)
+
+    @cached_property
+    def transitions_by_application(self) -> DataLoader[uuid.UUID, list[Transition]]:
+        return DataLoader(self._transitions)
+
+    @cached_property
+    def credit_line_by_id(self) -> DataLoader[uuid.UUID, CreditLine | None]:
+        return DataLoader(self._credit_lines)
+
+    @cached_property
+    def credit_lines_by_customer(self) -> DataLoader[uuid.UUID, list[CreditLine]]:
+        return DataLoader(self._credit_lines_of)
+
+    @cached_property
+    def loan_by_id(self) -> DataLoader[uuid.UUID, Loan | None]:
+        return DataLoader(self._loans)
+
+    @cached_property
+    def installments_by_loan(self) -> DataLoader[uuid.UUID, list[LoanInstallment]]:
+        return DataLoader(self._installments)
+
+    @cached_property
+    def repayments_by_loan(self) -> DataLoader[uuid.UUID, list[RepaymentRecord]]:
+        return DataLoader(self._repayments)
+
+    async def _products(self, keys: list[uuid.UUID]) -> list[LoanProduct | None]:
+        return _by_id(await (await self._reads()).products.by_id(keys), keys)
+
+    async def _applications(self, keys: list[uuid.UUID]) -> list[LoanApplication | None]:
+        return _by_id(await (await self._reads()).applications.by_id(keys), keys)
+
+    async def _transitions(self, keys: list[uuid.UUID]) -> list[list[Transition]]:
+        found = await (await self._reads()).applications.transitions_of(keys)
+        return [found.get(key, []) for key in keys]
+
+    async def _credit_lines(self, keys: list[uuid.UUID]) -> list[CreditLine | None]:
+        return _by_id(await (await self._reads()).credit_lines.by_id(keys), keys)
+
+    async def _credit_lines_of(self, keys: list[uuid.UUID]) -> list[list[CreditLine]]:
+        grouped: dict[uuid.UUID, list[CreditLine]] = defaultdict(list)
+        for line in await (await self._reads()).credit_lines.of_customers(keys):
+            grouped[line.customer_id].append(line)
+        return [grouped[key] for key in keys]
+
+    async def _loans(self, keys: list[uuid.UUID]) -> list[Loan | None]:
+        return _by_id(await (await self._reads()).loans.by_id(keys), keys)
+
+    async def _installments(self, keys: list[uuid.UUID]) -> list[list[LoanInstallment]]:
+        found = await (await self._reads()).loans.installments_of(keys)
+        return [found.get(key, []) for key in keys]
+
+    async def _repayments(self, keys: list[uuid.UUID]) -> list[list[RepaymentRecord]]:
+        found = await (await self._reads()).loans.repayments_of(keys)
+        return [found.get(key, []) for key in keys]
 
     async def _institutions(self, keys: list[uuid.UUID]) -> list[Institution | None]:
         return _by_id(await (await self._reads()).tenancy.institutions_by_id(keys), keys)

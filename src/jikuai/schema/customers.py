@@ -10,16 +10,18 @@ from strawberry.types import Info
 
 from jikuai.domain.customers import model
 from jikuai.domain.customers.identity_numbers import Gender, age_on
+from jikuai.resolvers import credit as resolve_credit
 from jikuai.resolvers import customers as resolve
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import BadInput
+from jikuai.schema.credit.loans import CreditLine
+from jikuai.schema.enums import Segment
 from jikuai.schema.errors import UserError, user_errors
 from jikuai.schema.relay import Connection, Node, from_cursor, local_id, to_global_id
 from jikuai.schema.scalars import Sealed
 from jikuai.schema.tenancy import Institution
 
-strawberry.enum(model.Segment, name="Segment", description="Customer segment (客群).")
 strawberry.enum(model.SensitiveField, name="SensitiveField", description="A protected field.")
 strawberry.enum(Gender, name="Gender", description="Gender (性别), from the ID number.")
 
@@ -30,7 +32,7 @@ _NO_ROW = uuid.UUID(int=0)
 
 @strawberry.type(description="A retail customer (客户). Personal data is always masked.")
 class Customer(Node):
-    segment: model.Segment = strawberry.field(description="Customer segment (客群).")
+    segment: Segment = strawberry.field(description="Customer segment (客群).")
     gender: Gender = strawberry.field(description="From the ID number (性别).")
     age: int = strawberry.field(description="Completed years, from the ID number (年龄).")
     referral_code: str = strawberry.field(description="Code the customer shares (推荐码).")
@@ -63,6 +65,11 @@ class Customer(Node):
             _customer=customer,
         )
 
+    @strawberry.field(description="The customer's credit lines (授信).")
+    async def credit_lines(self, info: Info[Context, None]) -> list[CreditLine]:
+        found = await resolve_credit.credit_lines_of(info.context, self._customer.id)
+        return [CreditLine.of(each) for each in found]
+
     @strawberry.field(description="The institution the customer banks with.")
     async def institution(self, info: Info[Context, None]) -> Institution:
         found = await resolve_tenancy.institution(info.context, self._customer.institution_id)
@@ -71,7 +78,7 @@ class Customer(Node):
 
 @strawberry.input(description="Narrows `customers`; sealed values are matched by blind index.")
 class CustomerFilter:
-    segment: model.Segment | None = strawberry.field(default=None, description="Only this segment.")
+    segment: Segment | None = strawberry.field(default=None, description="Only this segment.")
     village_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this village (行政村)."
     )
@@ -88,7 +95,7 @@ class RegisterCustomerInput:
     name: Sealed = strawberry.field(description="Name (姓名), 2–30 characters, sealed.")
     id_number: Sealed = strawberry.field(description="Resident ID number (身份证号), sealed.")
     phone: Sealed = strawberry.field(description="Mainland mobile number (手机号), sealed.")
-    segment: model.Segment = strawberry.field(description="Customer segment (客群).")
+    segment: Segment = strawberry.field(description="Customer segment (客群).")
     institution_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required when customers register themselves."
     )

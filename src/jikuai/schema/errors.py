@@ -40,6 +40,27 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "微信服务暂不可用",
         "WeChat is unavailable at the moment",
     ),
+    ErrorCode.INVALID_AMOUNT: ("金额无效", "Invalid amount"),
+    ErrorCode.INVALID_TERM: ("期限无效", "Invalid term"),
+    ErrorCode.INVALID_RATE: ("利率无效", "Invalid rate"),
+    ErrorCode.INVALID_DATE: ("日期无效", "Invalid date"),
+    ErrorCode.INVALID_METHOD: ("该产品不支持此还款方式", "Repayment method not offered"),
+    ErrorCode.INVALID_EXPRESSION: ("规则表达式无效", "Invalid rule expression"),
+    ErrorCode.INVALID_SCORECARD: ("评分卡配置无效", "Invalid scorecard"),
+    ErrorCode.INVALID_PRODUCT: ("产品配置无效", "Invalid product terms"),
+    ErrorCode.PRODUCT_EXISTS: ("产品代码已存在", "A product with this code exists"),
+    ErrorCode.PRODUCT_NOT_OFFERED: ("该产品不面向您开放", "This product is not offered to you"),
+    ErrorCode.LPR_MISSING: ("尚无适用的LPR报价", "No LPR is in force for this date"),
+    ErrorCode.INVALID_STATE: ("当前状态不允许此操作", "Not allowed in the current state"),
+    ErrorCode.AMOUNT_ABOVE_AUTHORITY: ("超出审批权限", "Amount above your approval authority"),
+    ErrorCode.OWN_APPLICATION: ("不能审批自己经办的申请", "You cannot review your own application"),
+    ErrorCode.LIMIT_EXCEEDED: ("超出可用额度", "Amount above the available limit"),
+    ErrorCode.CREDIT_LINE_INACTIVE: ("授信额度不可用", "The credit line cannot be drawn"),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: (
+        "该幂等键已用于其他请求",
+        "This idempotency key was used for another request",
+    ),
+    ErrorCode.LOAN_CLOSED: ("贷款已结清", "The loan is closed"),
 }
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+
 import strawberry
 from strawberry.types import Info
 
+from jikuai.resolvers import credit as resolve_credit
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import NotFound
+from jikuai.schema.credit.loans import CreditLine, Loan, LoanApplication
+from jikuai.schema.credit.products import LoanProduct
 from jikuai.schema.customers import Customer
 from jikuai.schema.relay import Node, from_global_id
 from jikuai.schema.tenancy import Branch, Institution, Staff
@@ -21,6 +27,8 @@ async def _node(context: Context, global_id: str) -> Node | None:
     if type_name == "Customer":
         customer = await context.visible_customer(key)
         return Customer.of(customer, context) if customer else None
+    if type_name in _CREDIT_NODES:
+        return await _CREDIT_NODES[type_name](context, key)
     if type_name == "Institution":
         institution = await context.loaders.institution_by_id.load(key)
         return Institution.of(institution) if institution else None
@@ -31,6 +39,34 @@ async def _node(context: Context, global_id: str) -> Node | None:
         staff = await resolve_tenancy.staff_member(context, key)
         return Staff.of(staff) if staff else None
     return None
+
+
+async def _application(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_credit.application(context, key)
+    return LoanApplication.of(found) if found else None
+
+
+async def _loan(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_credit.loan(context, key)
+    return Loan.of(found) if found else None
+
+
+async def _credit_line(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_credit.credit_line(context, key)
+    return CreditLine.of(found) if found else None
+
+
+async def _product(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_credit.product(context, key)
+    return LoanProduct.of(found) if found else None
+
+
+_CREDIT_NODES: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]] = {
+    "LoanApplication": _application,
+    "Loan": _loan,
+    "CreditLine": _credit_line,
+    "LoanProduct": _product,
+}
 
 
 @strawberry.type

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from jikuai.config import Settings
+from jikuai.schema.credit.operations import CreditMutation, CreditQuery
 from jikuai.schema.customers import CustomerMutation, CustomerQuery
 from jikuai.schema.identity import IdentityMutation, IdentityQuery
 from jikuai.schema.nodes import NodeQuery
@@ -14,12 +15,12 @@ from jikuai.schema.tenancy import TenancyQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(NodeQuery, IdentityQuery, TenancyQuery, CustomerQuery):
+class Query(NodeQuery, IdentityQuery, TenancyQuery, CustomerQuery, CreditQuery):
     pass
 
 
 @strawberry.type(description="Everything that can be changed; one `input`, a payload back.")
-class Mutation(IdentityMutation, CustomerMutation):
+class Mutation(IdentityMutation, CustomerMutation, CreditMutation):
     pass
 
 

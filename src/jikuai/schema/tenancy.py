@@ -6,16 +6,14 @@ import strawberry
 from strawberry.types import Info
 
 from jikuai.domain.tenancy import model
-from jikuai.domain.tenancy.actors import ActorKind
 from jikuai.resolvers import tenancy as resolve
 from jikuai.resolvers.context import Context
+from jikuai.schema.enums import Role
 from jikuai.schema.relay import Node, to_global_id
 
-strawberry.enum(model.Role, name="Role", description="What an actor may do (角色).")
 strawberry.enum(
     model.InstitutionKind, name="InstitutionKind", description="Province union or member bank."
 )
-strawberry.enum(ActorKind, name="ActorKind", description="A staff member or a customer.")
 
 
 @strawberry.type(description="A member institution (法人行社) or the province union (省联社).")
@@ -66,7 +64,7 @@ class Branch(Node):
 class Staff(Node):
     username: str = strawberry.field(description="Sign-in name, e.g. `yushu-officer`.")
     display_name: str = strawberry.field(description="Name shown in the console.")
-    role: model.Role = strawberry.field(description="What they may do (角色).")
+    role: Role = strawberry.field(description="What they may do (角色).")
     _staff: strawberry.Private[model.Staff]
 
     @classmethod

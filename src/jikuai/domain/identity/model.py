@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from jikuai.domain.tenancy.actors import ActorKind
+from jikuai.domain.shared.ids import new_id
+from jikuai.domain.tenancy.actors import Actor, ActorKind
 
 
 @dataclass(slots=True)
@@ -55,3 +56,30 @@ class AuditEvent:
     request_id: str
     created_at: datetime
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        actor: Actor,
+        action: str,
+        *,
+        institution_id: uuid.UUID | None,
+        subject_type: str,
+        subject_id: str,
+        request_id: str,
+        now: datetime,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """What `actor` did, for the audit trail."""
+        return cls(
+            id=new_id(),
+            institution_id=institution_id,
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            request_id=request_id,
+            created_at=now,
+            details=details or {},
+        )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy import BigInteger, DateTime, Dialect, MetaData
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -39,3 +40,49 @@ class UtcDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """An exact `Decimal` stored as an integer of 10**-places units (money in fen, places=2).
+
+    Integers are exact in every database: sums, comparisons and conditional updates such as
+    `used + :amount <= limit` are computed in whole units on SQLite as on PostgreSQL, where a
+    float-backed NUMERIC emulation would round.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int, *, trim: bool = False) -> None:
+        super().__init__()
+        self.places = places
+        self.trim = trim
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value).scaleb(self.places)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.places} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        read = Decimal(int(value)).scaleb(-self.places)
+        return _trimmed(read) if self.trim else read
+
+
+def _trimmed(value: Decimal) -> Decimal:
+    """0.0485000000 as 0.0485, never in exponent notation."""
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
+def money() -> ScaledDecimal:
+    """CNY to the fen."""
+    return ScaledDecimal(2)
+
+
+def rate() -> ScaledDecimal:
+    """An annual rate as a fraction, to 10 decimal places."""
+    return ScaledDecimal(10, trim=True)

@@ -1,0 +1,1 @@
+"""Retail credit (普惠金融): products, decisions, applications, loans and warnings."""

@@ -1,0 +1,230 @@
+"""Money out and back: drawdowns (用信), repayments (还款), classification overrides.
+
+A drawdown first takes its amount from the line in one conditional update, then books the loan
+under the drawdown's key; a repayment locks the loan, settles it, and records its key. Either key
+used again returns what the first call did, and never moves money twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from jikuai.domain.credit.access import CLASSIFYING_STAFF, REPAYMENT_STAFF
+from jikuai.domain.credit.model import Classification, Loan, PrepaymentMode, RepaymentMethod
+from jikuai.domain.credit.origination import installments_of, new_loan
+from jikuai.domain.credit.ports import RepaymentRecord
+from jikuai.domain.credit.schedules import build_schedule
+from jikuai.domain.credit.servicing import apply_repayment
+from jikuai.domain.identity.model import AuditEvent
+from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
+from jikuai.domain.shared.ids import new_id
+from jikuai.domain.shared.money import cents
+from jikuai.domain.tenancy.actors import Actor
+
+MAX_KEY_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class DrawCredit:
+    credit_line_id: uuid.UUID
+    amount: Decimal
+    days: int
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepayLoan:
+    loan_id: uuid.UUID
+    amount: Decimal
+    idempotency_key: str
+    mode: PrepaymentMode = PrepaymentMode.REDUCE_INSTALLMENT
+
+
+@dataclass(frozen=True, slots=True)
+class Repaid:
+    loan: Loan
+    repayment: RepaymentRecord
+    replayed: bool
+
+
+async def draw_credit(
+    command: DrawCredit,
+    *,
+    actor: Actor,
+    unit_of_work: Callable[[], UnitOfWork],
+    now: datetime,
+    today: date,
+) -> Loan:
+    """A drawdown loan within what the line has available; the customer's own line only."""
+    if not actor.is_customer:
+        raise PermissionDenied
+    _check_key(command.idempotency_key)
+    if command.amount <= 0 or command.amount != cents(command.amount):
+        raise DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",))
+    try:
+        return await _draw(command, actor, unit_of_work(), now, today)
+    except DomainError as error:
+        if error.code is not ErrorCode.IDEMPOTENCY_KEY_REUSED:
+            raise
+    # A concurrent call with the same key booked first; ours was rolled back. Answer with its.
+    async with unit_of_work() as uow:
+        loan = await uow.loans.by_draw_key(command.credit_line_id, command.idempotency_key)
+    if loan is None:
+        raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=("idempotencyKey",))
+    return loan
+
+
+async def _draw(
+    command: DrawCredit, actor: Actor, uow: UnitOfWork, now: datetime, today: date
+) -> Loan:
+    async with uow:
+        found = await uow.credit_lines.by_id([command.credit_line_id])
+        if not found or found[0].customer_id != actor.customer_id:
+            raise DomainError(ErrorCode.NOT_FOUND, field=("creditLineId",))
+        line = found[0]
+        earlier = await uow.loans.by_draw_key(line.id, command.idempotency_key)
+        if earlier is not None:
+            return earlier
+        product = (await uow.products.by_id([line.product_id]))[0]
+        if not 1 <= command.days <= product.terms.max_draw_days:
+            raise DomainError(ErrorCode.INVALID_TERM, field=("days",))
+        if not line.usable_on(today):
+            raise DomainError(ErrorCode.CREDIT_LINE_INACTIVE, field=("creditLineId",))
+        days = min(command.days, (line.valid_until - today).days) or 1
+        if not await uow.credit_lines.draw(line.id, command.amount, at=now):
+            raise DomainError(ErrorCode.LIMIT_EXCEEDED, field=("amount",))
+        schedule = build_schedule(
+            command.amount,
+            annual_rate=line.annual_rate,
+            method=RepaymentMethod.REVOLVING,
+            start=today,
+            days=days,
+            days_in_year=product.terms.days_in_year,
+        )
+        loan = new_loan(
+            product,
+            customer_id=line.customer_id,
+            principal=command.amount,
+            annual_rate=line.annual_rate,
+            method=RepaymentMethod.REVOLVING,
+            schedule=schedule,
+            contract_no=f"{line.contract_no}-{new_id().hex[-8:].upper()}",
+            start=today,
+            now=now,
+            credit_line_id=line.id,
+            term_days=days,
+        )
+        await uow.loans.add(loan, installments_of(loan, schedule), draw_key=command.idempotency_key)
+        await uow.commit()
+    return loan
+
+
+async def repay_loan(
+    command: RepayLoan, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
+) -> Repaid:
+    """Settle penalty, interest and principal in the product's order; what is left prepays."""
+    if actor.is_staff and actor.role not in REPAYMENT_STAFF:
+        raise PermissionDenied
+    _check_key(command.idempotency_key)
+    async with uow:
+        loan = await uow.loans.for_update(command.loan_id)
+        if loan is None or not _may_repay(actor, loan):
+            raise DomainError(ErrorCode.NOT_FOUND, field=("loanId",))
+        earlier = await uow.loans.repayment_by_key(loan.id, command.idempotency_key)
+        if earlier is not None:
+            if earlier.amount != command.amount:
+                raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=("idempotencyKey",))
+            return Repaid(loan, earlier, replayed=True)
+        installments = (await uow.loans.installments_of([loan.id]))[loan.id]
+        settled = apply_repayment(loan, installments, command.amount, today, mode=command.mode)
+        loan.updated_at = now
+        await uow.loans.save(loan, installments, removed_numbers=settled.removed_numbers)
+        record = RepaymentRecord(
+            id=new_id(),
+            institution_id=loan.institution_id,
+            loan_id=loan.id,
+            idempotency_key=command.idempotency_key,
+            amount=command.amount,
+            paid_on=today,
+            principal_paid=settled.principal_paid,
+            interest_paid=settled.interest_paid,
+            penalty_paid=settled.penalty_paid,
+            prepaid_principal=settled.prepaid_principal,
+            allocations=[
+                {
+                    "installment": each.installment_number,
+                    "component": each.component.value,
+                    "amount": str(each.amount),
+                }
+                for each in settled.allocations
+            ],
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            created_at=now,
+        )
+        await uow.loans.add_repayment(record)
+        if loan.credit_line_id is not None and settled.principal_paid > 0:
+            await uow.credit_lines.restore(loan.credit_line_id, settled.principal_paid, at=now)
+        await uow.commit()
+    return Repaid(loan, record, replayed=False)
+
+
+async def override_classification(
+    loan_id: uuid.UUID,
+    classification: Classification | None,
+    reason: str,
+    *,
+    actor: Actor,
+    uow: UnitOfWork,
+    now: datetime,
+    request_id: str,
+) -> Loan:
+    """A risk officer's judgement over the derived category (None clears it), audited."""
+    if not actor.is_staff or actor.role not in CLASSIFYING_STAFF:
+        raise PermissionDenied
+    if not reason.strip():
+        raise DomainError(ErrorCode.REQUIRED, field=("reason",))
+    async with uow:
+        loan = await uow.loans.for_update(loan_id)
+        if loan is None or loan.institution_id != actor.institution_id:
+            raise DomainError(ErrorCode.NOT_FOUND, field=("loanId",))
+        before = loan.classification_override
+        loan.classification_override = classification
+        loan.updated_at = now
+        installments = (await uow.loans.installments_of([loan.id]))[loan.id]
+        await uow.loans.save(loan, installments)
+        await uow.identity.add_audit_event(
+            AuditEvent.of(
+                actor,
+                "loan.classification_override",
+                institution_id=loan.institution_id,
+                subject_type="Loan",
+                subject_id=str(loan.id),
+                request_id=request_id,
+                now=now,
+                details={
+                    "from": before.value if before else None,
+                    "to": classification.value if classification else None,
+                    "derived": loan.classification.value,
+                    "reason": reason.strip()[:200],
+                },
+            )
+        )
+        await uow.commit()
+    return loan
+
+
+def _may_repay(actor: Actor, loan: Loan) -> bool:
+    if actor.is_customer:
+        return actor.customer_id == loan.customer_id
+    return actor.institution_id == loan.institution_id
+
+
+def _check_key(key: str) -> None:
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise DomainError(ErrorCode.REQUIRED, field=("idempotencyKey",))

@@ -1,0 +1,204 @@
+"""The credit daily pass (日终) and what staff do with the alerts it raises.
+
+For a business date, `run_credit_daily` accrues penalty and revolving interest, recomputes days
+past due, bucket and five-category classification of every active loan, raises early warnings,
+and lets lapsed applications expire. Running it again for the same date changes nothing more:
+accrual stops at the date it reached, and an alert is raised once per episode.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from jikuai.domain.credit.access import CREDIT_STAFF
+from jikuai.domain.credit.alerts import AlertStatus, RiskAlert, signals
+from jikuai.domain.credit.applications import ApplicationState
+from jikuai.domain.credit.lists import ListKind
+from jikuai.domain.credit.servicing import refresh_status
+from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
+from jikuai.domain.shared.ids import new_id
+from jikuai.domain.tenancy.actors import Actor
+
+BATCH_SIZE = 200
+EXPIRING_STATES = (ApplicationState.APPROVED, ApplicationState.MANUAL_REVIEW)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyResult:
+    business_date: date
+    loans: int
+    overdue: int
+    alerts_raised: int
+    applications_expired: int
+
+
+async def run_credit_daily(
+    business_date: date, *, unit_of_work: Callable[[], UnitOfWork], now: datetime
+) -> DailyResult:
+    loans = overdue = raised = 0
+    after: uuid.UUID | None = None
+    while True:
+        async with unit_of_work() as uow:
+            ids = await uow.loans.active_ids(after=after, limit=BATCH_SIZE)
+            if not ids:
+                break
+            counts = await _pass_over(uow, ids, business_date, now)
+            await uow.commit()
+        loans += len(ids)
+        overdue += counts[0]
+        raised += counts[1]
+        after = ids[-1]
+    expired = await _expire_applications(unit_of_work, business_date, now)
+    return DailyResult(business_date, loans, overdue, raised, expired)
+
+
+async def _pass_over(
+    uow: UnitOfWork, ids: Sequence[uuid.UUID], on: date, now: datetime
+) -> tuple[int, int]:
+    overdue = raised = 0
+    installments = await uow.loans.installments_of(ids)
+    products = {
+        each.id: each
+        for each in await uow.products.by_id(
+            list({loan.product_id for loan in await uow.loans.by_id(ids)})
+        )
+    }
+    for loan_id in ids:
+        loan = await uow.loans.for_update(loan_id)
+        if loan is None:
+            continue
+        terms = products[loan.product_id].terms
+        rows = installments[loan.id]
+        refresh_status(loan, rows, on, terms.classification)
+        loan.updated_at = now
+        await uow.loans.save(loan, rows)
+        overdue += loan.days_past_due > 0
+        blacklist = (await uow.credit_lists.blacklisted_customers([loan.customer_id])).get(
+            loan.customer_id, ()
+        )
+        entry = next(
+            (
+                each.id
+                for each in blacklist
+                if each.kind is ListKind.BLACKLIST and each.in_force(on)
+            ),
+            None,
+        )
+        for signal in signals(loan, rows, on, terms.classification, blacklist_entry=entry):
+            raised += await uow.alerts.raise_once(
+                RiskAlert(
+                    id=new_id(),
+                    institution_id=loan.institution_id,
+                    loan_id=loan.id,
+                    customer_id=loan.customer_id,
+                    kind=signal.kind,
+                    dedupe_key=signal.dedupe_key,
+                    business_date=on,
+                    details=signal.details,
+                    status=AlertStatus.OPEN,
+                    assignee_id=loan.officer_id,
+                    note=None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    return overdue, raised
+
+
+async def _expire_applications(
+    unit_of_work: Callable[[], UnitOfWork], on: date, now: datetime
+) -> int:
+    """Approved offers not signed, and reviews not done, lapse after the product's window."""
+    expired = 0
+    async with unit_of_work() as uow:
+        for state in EXPIRING_STATES:
+            # The shortest window any product may have: a day; each product's own is checked.
+            cutoff = datetime.combine(on, datetime.min.time(), tzinfo=now.tzinfo)
+            for application in await uow.applications.lapsing(state, cutoff, limit=10_000):
+                product = (await uow.products.by_id([application.product_id]))[0]
+                window = timedelta(days=product.terms.offer_valid_days)
+                if application.updated_at.date() + window > on:
+                    continue
+                await uow.applications.add_transition(
+                    application.move(ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now)
+                )
+                await uow.applications.save(application)
+                expired += 1
+        await uow.commit()
+    return expired
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAction:
+    alert_id: uuid.UUID
+    note: str | None = None
+    assignee_id: uuid.UUID | None = None
+
+
+async def acknowledge_alert(
+    command: AlertAction, *, actor: Actor, uow: UnitOfWork, now: datetime
+) -> RiskAlert:
+    return await _act(
+        command, actor, uow, now, allowed=(AlertStatus.OPEN,), to=AlertStatus.ACKNOWLEDGED
+    )
+
+
+async def close_alert(
+    command: AlertAction, *, actor: Actor, uow: UnitOfWork, now: datetime
+) -> RiskAlert:
+    return await _act(
+        command,
+        actor,
+        uow,
+        now,
+        allowed=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
+        to=AlertStatus.CLOSED,
+    )
+
+
+async def assign_alert(
+    command: AlertAction, *, actor: Actor, uow: UnitOfWork, now: datetime
+) -> RiskAlert:
+    """Hand an alert to a staff member of the same institution."""
+    if command.assignee_id is None:
+        raise DomainError(ErrorCode.REQUIRED, field=("assigneeId",))
+    async with uow:
+        assignee = await uow.tenancy.staff_by_id([command.assignee_id])
+        if not assignee or assignee[0].institution_id != actor.institution_id:
+            raise DomainError(ErrorCode.NOT_FOUND, field=("assigneeId",))
+    return await _act(
+        command, actor, uow, now, allowed=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), to=None
+    )
+
+
+async def _act(
+    command: AlertAction,
+    actor: Actor,
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    allowed: tuple[AlertStatus, ...],
+    to: AlertStatus | None,
+) -> RiskAlert:
+    if not actor.is_staff or actor.role not in CREDIT_STAFF:
+        raise PermissionDenied
+    async with uow:
+        alert = await uow.alerts.by_id(command.alert_id)
+        if alert is None or alert.institution_id != actor.institution_id:
+            raise DomainError(ErrorCode.NOT_FOUND, field=("alertId",))
+        if alert.status not in allowed:
+            raise DomainError(ErrorCode.INVALID_STATE)
+        if to is not None:
+            alert.status = to
+        if command.assignee_id is not None:
+            alert.assignee_id = command.assignee_id
+        if command.note:
+            alert.note = command.note.strip()[:200]
+        alert.updated_at = now
+        await uow.alerts.save(alert)
+        await uow.commit()
+    return alert

@@ -1,0 +1,693 @@
+"""Repositories of retail credit: products and the LPR, lists, applications, lines, loans, alerts.
+
+Money changes only through statements that check what they change: a drawdown is one
+conditional `UPDATE` of the line, a loan is saved only at the version it was read at, and a
+repayment or drawdown key is unique, so no amount can be spent or paid twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jikuai.domain.credit.alerts import AlertKind, AlertStatus, RiskAlert
+from jikuai.domain.credit.applications import (
+    ApplicationState,
+    Contract,
+    LoanApplication,
+    Transition,
+)
+from jikuai.domain.credit.documents import terms_document, terms_from_document
+from jikuai.domain.credit.lines import CreditLine, CreditLineStatus
+from jikuai.domain.credit.lists import CreditListEntry, ListKind
+from jikuai.domain.credit.model import (
+    Classification,
+    Component,
+    Loan,
+    LoanInstallment,
+    LoanStatus,
+    RepaymentMethod,
+)
+from jikuai.domain.credit.ports import (
+    AlertFilter,
+    ApplicationFilter,
+    InstallmentHistory,
+    LoanFilter,
+    RepaymentRecord,
+)
+from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor
+from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.domain.tenancy.actors import ActorKind
+from jikuai.persistence.repositories.identity import insert_unless_exists
+from jikuai.persistence.tables.credit import (
+    application_transitions,
+    credit_lines,
+    credit_list_entries,
+    loan_applications,
+    loan_installments,
+    loan_products,
+    loan_repayments,
+    loans,
+    lpr_rates,
+    risk_alerts,
+)
+from jikuai.persistence.tables.customers import customers
+
+_PRODUCTS_BY_ID = select(loan_products).where(
+    loan_products.c.id.in_(bindparam("ids", expanding=True))
+)
+_LOANS_BY_ID = select(loans).where(loans.c.id.in_(bindparam("ids", expanding=True)))
+_INSTALLMENTS_OF = (
+    select(loan_installments)
+    .where(loan_installments.c.loan_id.in_(bindparam("ids", expanding=True)))
+    .order_by(loan_installments.c.loan_id, loan_installments.c.number)
+)
+
+
+class SqlProductRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, product: LoanProduct) -> None:
+        """Insert a version; PRODUCT_EXISTS when that code and version were taken first."""
+        values = asdict(product) | {
+            "terms": terms_document(product.terms),
+            "name": product.terms.name,
+        }
+        added = await self._connection.execute(
+            insert_unless_exists(
+                self._connection, loan_products, values, ["institution_id", "code", "version"]
+            )
+        )
+        if added.rowcount != 1:
+            raise DomainError(ErrorCode.PRODUCT_EXISTS, field=("code",))
+
+    async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[LoanProduct]:
+        rows = await self._connection.execute(_PRODUCTS_BY_ID, {"ids": list(ids)})
+        return [_product(row) for row in rows]
+
+    async def latest(self, institution_id: uuid.UUID, code: str) -> LoanProduct | None:
+        query = (
+            select(loan_products)
+            .where(loan_products.c.institution_id == institution_id, loan_products.c.code == code)
+            .order_by(loan_products.c.version.desc())
+            .limit(1)
+        )
+        row = (await self._connection.execute(query)).first()
+        return _product(row) if row else None
+
+    async def current(self, institution_ids: Sequence[uuid.UUID] | None) -> Sequence[LoanProduct]:
+        """The newest version of every product, of the given institutions (None: all)."""
+        newest = (
+            select(
+                loan_products.c.institution_id,
+                loan_products.c.code,
+                func.max(loan_products.c.version).label("version"),
+            )
+            .group_by(loan_products.c.institution_id, loan_products.c.code)
+            .subquery()
+        )
+        query = select(loan_products).join(
+            newest,
+            and_(
+                loan_products.c.institution_id == newest.c.institution_id,
+                loan_products.c.code == newest.c.code,
+                loan_products.c.version == newest.c.version,
+            ),
+        )
+        if institution_ids is not None:
+            query = query.where(loan_products.c.institution_id.in_(institution_ids))
+        query = query.order_by(loan_products.c.institution_id, loan_products.c.code)
+        return [_product(row) for row in await self._connection.execute(query)]
+
+    async def save_lpr(self, rate: LprRate, *, by: uuid.UUID, at: datetime, id: uuid.UUID) -> None:
+        """Publish a rate; a correction for the same tenor and date replaces it."""
+        await self._connection.execute(
+            delete(lpr_rates).where(
+                lpr_rates.c.tenor == rate.tenor.value,
+                lpr_rates.c.published_on == rate.published_on,
+            )
+        )
+        await self._connection.execute(
+            insert(lpr_rates).values(
+                id=id,
+                tenor=rate.tenor.value,
+                published_on=rate.published_on,
+                rate=rate.rate,
+                created_by=by,
+                created_at=at,
+            )
+        )
+
+    async def lpr_rates(self) -> Sequence[LprRate]:
+        query = select(lpr_rates).order_by(lpr_rates.c.published_on.desc(), lpr_rates.c.tenor)
+        return [
+            LprRate(LprTenor(row.tenor), row.published_on, row.rate)
+            for row in await self._connection.execute(query)
+        ]
+
+
+class SqlCreditListRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, entry: CreditListEntry) -> None:
+        await self._connection.execute(insert(credit_list_entries).values(**asdict(entry)))
+
+    async def by_id(self, entry_id: uuid.UUID) -> CreditListEntry | None:
+        query = select(credit_list_entries).where(credit_list_entries.c.id == entry_id)
+        row = (await self._connection.execute(query)).first()
+        return _entry(row) if row else None
+
+    async def revoke(self, entry_id: uuid.UUID, *, by: uuid.UUID, at: datetime) -> bool:
+        result = await self._connection.execute(
+            update(credit_list_entries)
+            .where(credit_list_entries.c.id == entry_id, credit_list_entries.c.revoked_at.is_(None))
+            .values(revoked_at=at, revoked_by=by)
+        )
+        return result.rowcount == 1
+
+    async def for_id_number(
+        self, institution_id: uuid.UUID, id_number_bidx: bytes
+    ) -> Sequence[CreditListEntry]:
+        query = select(credit_list_entries).where(
+            credit_list_entries.c.institution_id == institution_id,
+            credit_list_entries.c.id_number_bidx == id_number_bidx,
+        )
+        return [_entry(row) for row in await self._connection.execute(query)]
+
+    async def blacklisted_customers(
+        self, customer_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Sequence[CreditListEntry]]:
+        """Blacklist entries (in force or not) matching each customer's ID number."""
+        query = (
+            select(customers.c.id.label("customer_id"), credit_list_entries)
+            .join(
+                credit_list_entries,
+                and_(
+                    credit_list_entries.c.institution_id == customers.c.institution_id,
+                    credit_list_entries.c.id_number_bidx == customers.c.id_number_bidx,
+                ),
+            )
+            .where(
+                customers.c.id.in_(customer_ids),
+                credit_list_entries.c.kind == ListKind.BLACKLIST.value,
+            )
+        )
+        found: dict[uuid.UUID, list[CreditListEntry]] = defaultdict(list)
+        for row in await self._connection.execute(query):
+            values = dict(row._mapping)
+            found[values.pop("customer_id")].append(_entry_values(values))
+        return dict(found)
+
+    async def page(
+        self,
+        *,
+        institution_id: uuid.UUID | None,
+        kind: ListKind | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[CreditListEntry]:
+        query = select(credit_list_entries)
+        if institution_id is not None:
+            query = query.where(credit_list_entries.c.institution_id == institution_id)
+        if kind is not None:
+            query = query.where(credit_list_entries.c.kind == kind.value)
+        query = _after(query, credit_list_entries.c.id, after, limit)
+        return [_entry(row) for row in await self._connection.execute(query)]
+
+
+class SqlApplicationRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, application: LoanApplication) -> None:
+        await self._connection.execute(
+            insert(loan_applications).values(**_application_values(application))
+        )
+
+    async def add_transition(self, transition: Transition) -> None:
+        await self._connection.execute(insert(application_transitions).values(**asdict(transition)))
+
+    async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[LoanApplication]:
+        query = select(loan_applications).where(loan_applications.c.id.in_(ids))
+        return [_application(row) for row in await self._connection.execute(query)]
+
+    async def for_update(self, application_id: uuid.UUID) -> LoanApplication | None:
+        query = (
+            select(loan_applications)
+            .where(loan_applications.c.id == application_id)
+            .with_for_update()
+        )
+        row = (await self._connection.execute(query)).first()
+        return _application(row) if row else None
+
+    async def save(self, application: LoanApplication) -> None:
+        """Write back what changed; the row must still be at the version it was read at."""
+        values = _application_values(application)
+        version = values.pop("version")
+        result = await self._connection.execute(
+            update(loan_applications)
+            .where(
+                loan_applications.c.id == application.id,
+                loan_applications.c.version == version,
+            )
+            .values(**values, version=version + 1)
+        )
+        if result.rowcount != 1:
+            raise DomainError(ErrorCode.INVALID_STATE)
+        application.version = version + 1
+
+    async def transitions_of(
+        self, application_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Transition]]:
+        query = (
+            select(application_transitions)
+            .where(application_transitions.c.application_id.in_(application_ids))
+            .order_by(application_transitions.c.id)
+        )
+        found: dict[uuid.UUID, list[Transition]] = defaultdict(list)
+        for row in await self._connection.execute(query):
+            transition = _transition(row)
+            found[transition.application_id].append(transition)
+        return found
+
+    async def page(
+        self, filter: ApplicationFilter, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[LoanApplication]:
+        query = select(loan_applications)
+        if filter.institution_id is not None:
+            query = query.where(loan_applications.c.institution_id == filter.institution_id)
+        if filter.customer_id is not None:
+            query = query.where(loan_applications.c.customer_id == filter.customer_id)
+        if filter.states:
+            query = query.where(
+                loan_applications.c.state.in_([state.value for state in filter.states])
+            )
+        query = _after(query, loan_applications.c.id, after, limit)
+        return [_application(row) for row in await self._connection.execute(query)]
+
+    async def lapsing(
+        self, state: ApplicationState, updated_before: datetime, *, limit: int
+    ) -> Sequence[LoanApplication]:
+        query = (
+            select(loan_applications)
+            .where(
+                loan_applications.c.state == state.value,
+                loan_applications.c.updated_at < updated_before,
+            )
+            .order_by(loan_applications.c.id)
+            .limit(limit)
+        )
+        return [_application(row) for row in await self._connection.execute(query)]
+
+
+class SqlCreditLineRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, line: CreditLine) -> None:
+        await self._connection.execute(insert(credit_lines).values(**asdict(line)))
+
+    async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[CreditLine]:
+        query = select(credit_lines).where(credit_lines.c.id.in_(ids))
+        return [_line(row) for row in await self._connection.execute(query)]
+
+    async def of_customers(self, customer_ids: Sequence[uuid.UUID]) -> Sequence[CreditLine]:
+        query = (
+            select(credit_lines)
+            .where(credit_lines.c.customer_id.in_(customer_ids))
+            .order_by(credit_lines.c.id)
+        )
+        return [_line(row) for row in await self._connection.execute(query)]
+
+    async def draw(self, line_id: uuid.UUID, amount: Decimal, *, at: datetime) -> bool:
+        """Take `amount` from the line if that much is still available; one statement, so two
+        concurrent drawdowns cannot both pass the check."""
+        result = await self._connection.execute(
+            update(credit_lines)
+            .where(
+                credit_lines.c.id == line_id,
+                credit_lines.c.status == CreditLineStatus.ACTIVE.value,
+                credit_lines.c.used_amount
+                + bindparam("amount", type_=credit_lines.c.used_amount.type)
+                <= credit_lines.c.limit_amount,
+            )
+            .values(
+                used_amount=credit_lines.c.used_amount
+                + bindparam("amount", type_=credit_lines.c.used_amount.type),
+                updated_at=at,
+            ),
+            {"amount": amount},
+        )
+        return result.rowcount == 1
+
+    async def restore(self, line_id: uuid.UUID, amount: Decimal, *, at: datetime) -> None:
+        """Give repaid principal back to the line."""
+        await self._connection.execute(
+            update(credit_lines)
+            .where(credit_lines.c.id == line_id)
+            .values(
+                used_amount=credit_lines.c.used_amount
+                - bindparam("amount", type_=credit_lines.c.used_amount.type),
+                updated_at=at,
+            ),
+            {"amount": amount},
+        )
+
+
+class SqlLoanRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(
+        self, loan: Loan, installments: Sequence[LoanInstallment], *, draw_key: str | None = None
+    ) -> None:
+        """Insert the loan; a drawdown key already used on its line raises IDEMPOTENCY_KEY_REUSED
+        (the caller then returns the loan that key made)."""
+        values = _loan_values(loan) | {"draw_key": draw_key}
+        added = await self._connection.execute(
+            insert_unless_exists(self._connection, loans, values, ["credit_line_id", "draw_key"])
+        )
+        if added.rowcount != 1:
+            raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED)
+        await self._connection.execute(
+            insert(loan_installments), [asdict(each) for each in installments]
+        )
+
+    async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
+        rows = await self._connection.execute(_LOANS_BY_ID, {"ids": list(ids)})
+        return [_loan(row) for row in rows]
+
+    async def by_draw_key(self, credit_line_id: uuid.UUID, draw_key: str) -> Loan | None:
+        query = select(loans).where(
+            loans.c.credit_line_id == credit_line_id, loans.c.draw_key == draw_key
+        )
+        row = (await self._connection.execute(query)).first()
+        return _loan(row) if row else None
+
+    async def for_update(self, loan_id: uuid.UUID) -> Loan | None:
+        query = select(loans).where(loans.c.id == loan_id).with_for_update()
+        row = (await self._connection.execute(query)).first()
+        return _loan(row) if row else None
+
+    async def installments_of(
+        self, loan_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[LoanInstallment]]:
+        found: dict[uuid.UUID, list[LoanInstallment]] = defaultdict(list)
+        for row in await self._connection.execute(_INSTALLMENTS_OF, {"ids": list(loan_ids)}):
+            found[row.loan_id].append(LoanInstallment(**row._mapping))
+        return found
+
+    async def save(
+        self,
+        loan: Loan,
+        installments: Sequence[LoanInstallment],
+        *,
+        removed_numbers: Sequence[int] = (),
+    ) -> None:
+        """Write the loan at the version it was read at, and its installments as they now are."""
+        values = _loan_values(loan)
+        version = values.pop("version")
+        result = await self._connection.execute(
+            update(loans)
+            .where(loans.c.id == loan.id, loans.c.version == version)
+            .values(**values, version=version + 1)
+        )
+        if result.rowcount != 1:
+            raise RuntimeError(f"loan {loan.id} changed while it was being saved")
+        loan.version = version + 1
+        if removed_numbers:
+            await self._connection.execute(
+                delete(loan_installments).where(
+                    loan_installments.c.loan_id == loan.id,
+                    loan_installments.c.number.in_(removed_numbers),
+                )
+            )
+        await self._connection.execute(
+            delete(loan_installments).where(
+                loan_installments.c.loan_id == loan.id,
+                loan_installments.c.number.in_([each.number for each in installments]),
+            )
+        )
+        await self._connection.execute(
+            insert(loan_installments), [asdict(each) for each in installments]
+        )
+
+    async def add_repayment(self, repayment: RepaymentRecord) -> None:
+        """Record a repayment; IDEMPOTENCY_KEY_REUSED when its key was used on the loan."""
+        values = asdict(repayment)
+        added = await self._connection.execute(
+            insert_unless_exists(
+                self._connection, loan_repayments, values, ["loan_id", "idempotency_key"]
+            )
+        )
+        if added.rowcount != 1:
+            raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED)
+
+    async def repayment_by_key(self, loan_id: uuid.UUID, key: str) -> RepaymentRecord | None:
+        query = select(loan_repayments).where(
+            loan_repayments.c.loan_id == loan_id, loan_repayments.c.idempotency_key == key
+        )
+        row = (await self._connection.execute(query)).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        return RepaymentRecord(**values | {"actor_kind": ActorKind(values["actor_kind"])})
+
+    async def repayments_of(
+        self, loan_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[RepaymentRecord]]:
+        query = (
+            select(loan_repayments)
+            .where(loan_repayments.c.loan_id.in_(loan_ids))
+            .order_by(loan_repayments.c.id)
+        )
+        found: dict[uuid.UUID, list[RepaymentRecord]] = defaultdict(list)
+        for row in await self._connection.execute(query):
+            values = dict(row._mapping)
+            found[values["loan_id"]].append(
+                RepaymentRecord(**values | {"actor_kind": ActorKind(values["actor_kind"])})
+            )
+        return found
+
+    async def page(
+        self, filter: LoanFilter, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Loan]:
+        query = select(loans)
+        if filter.institution_id is not None:
+            query = query.where(loans.c.institution_id == filter.institution_id)
+        if filter.customer_id is not None:
+            query = query.where(loans.c.customer_id == filter.customer_id)
+        if filter.status is not None:
+            query = query.where(loans.c.status == filter.status.value)
+        if filter.overdue_only:
+            query = query.where(loans.c.days_past_due > 0)
+        query = _after(query, loans.c.id, after, limit)
+        return [_loan(row) for row in await self._connection.execute(query)]
+
+    async def exposure(self, customer_id: uuid.UUID) -> Decimal:
+        """Outstanding principal of term loans plus the full limit of every usable credit line
+        (drawn or not: a line is a commitment)."""
+        term_loans = select(func.coalesce(func.sum(loans.c.outstanding_principal), 0)).where(
+            loans.c.customer_id == customer_id,
+            loans.c.status == LoanStatus.ACTIVE.value,
+            loans.c.credit_line_id.is_(None),
+        )
+        lines = select(func.coalesce(func.sum(credit_lines.c.limit_amount), 0)).where(
+            credit_lines.c.customer_id == customer_id,
+            credit_lines.c.status == CreditLineStatus.ACTIVE.value,
+        )
+        fen = int(await self._connection.scalar(term_loans) or 0) + int(
+            await self._connection.scalar(lines) or 0
+        )
+        return Decimal(fen).scaleb(-2)
+
+    async def installment_history(
+        self, customer_id: uuid.UUID, *, due_since: date
+    ) -> Sequence[InstallmentHistory]:
+        query = (
+            select(
+                loan_installments.c.due_date,
+                loan_installments.c.paid_on,
+                loans.c.grace_days,
+            )
+            .join(loans, loans.c.id == loan_installments.c.loan_id)
+            .where(loans.c.customer_id == customer_id, loan_installments.c.due_date >= due_since)
+        )
+        return [
+            InstallmentHistory(row.due_date, row.paid_on, row.grace_days)
+            for row in await self._connection.execute(query)
+        ]
+
+    async def active_ids(self, *, after: uuid.UUID | None, limit: int) -> Sequence[uuid.UUID]:
+        query = select(loans.c.id).where(loans.c.status == LoanStatus.ACTIVE.value)
+        query = _after(query, loans.c.id, after, limit)
+        return [row.id for row in await self._connection.execute(query)]
+
+
+class SqlAlertRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def raise_once(self, alert: RiskAlert) -> bool:
+        """Insert unless the same loan already has this kind of alert for the same episode."""
+        added = await self._connection.execute(
+            insert_unless_exists(
+                self._connection, risk_alerts, asdict(alert), ["loan_id", "kind", "dedupe_key"]
+            )
+        )
+        return added.rowcount == 1
+
+    async def by_id(self, alert_id: uuid.UUID) -> RiskAlert | None:
+        query = select(risk_alerts).where(risk_alerts.c.id == alert_id).with_for_update()
+        row = (await self._connection.execute(query)).first()
+        return _alert(row) if row else None
+
+    async def save(self, alert: RiskAlert) -> None:
+        await self._connection.execute(
+            update(risk_alerts)
+            .where(risk_alerts.c.id == alert.id)
+            .values(
+                status=alert.status.value,
+                assignee_id=alert.assignee_id,
+                note=alert.note,
+                updated_at=alert.updated_at,
+            )
+        )
+
+    async def page(
+        self, filter: AlertFilter, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[RiskAlert]:
+        query = select(risk_alerts)
+        if filter.institution_id is not None:
+            query = query.where(risk_alerts.c.institution_id == filter.institution_id)
+        if filter.statuses:
+            query = query.where(risk_alerts.c.status.in_([each.value for each in filter.statuses]))
+        if filter.kinds:
+            query = query.where(risk_alerts.c.kind.in_([each.value for each in filter.kinds]))
+        if filter.assignee_id is not None:
+            query = query.where(risk_alerts.c.assignee_id == filter.assignee_id)
+        if filter.loan_id is not None:
+            query = query.where(risk_alerts.c.loan_id == filter.loan_id)
+        query = _after(query, risk_alerts.c.id, after, limit)
+        return [_alert(row) for row in await self._connection.execute(query)]
+
+
+def _after(query: Select[Any], key: Any, after: uuid.UUID | None, limit: int) -> Select[Any]:
+    if after is not None:
+        query = query.where(key > after)
+    return query.order_by(key).limit(limit)
+
+
+def _product(row: Row[Any]) -> LoanProduct:
+    values = dict(row._mapping)
+    return LoanProduct(
+        id=values["id"],
+        institution_id=values["institution_id"],
+        code=values["code"],
+        version=values["version"],
+        terms=terms_from_document(values["terms"]),
+        active=values["active"],
+        created_by=values["created_by"],
+        created_at=values["created_at"],
+    )
+
+
+def _entry(row: Row[Any]) -> CreditListEntry:
+    return _entry_values(dict(row._mapping))
+
+
+def _entry_values(values: dict[str, Any]) -> CreditListEntry:
+    return CreditListEntry(**values | {"kind": ListKind(values["kind"])})
+
+
+def _application_values(application: LoanApplication) -> dict[str, Any]:
+    values = asdict(application)
+    contract = values.pop("contract") or {}
+    return values | {
+        "contract_no": contract.get("contract_no"),
+        "annual_rate": contract.get("annual_rate"),
+        "lpr_rate": contract.get("lpr_rate"),
+        "lpr_published_on": contract.get("lpr_published_on"),
+        "signed_at": contract.get("signed_at"),
+    }
+
+
+def _application(row: Row[Any]) -> LoanApplication:
+    values = dict(row._mapping)
+    contract = None
+    if values["contract_no"] is not None:
+        contract = Contract(
+            values["contract_no"],
+            values["annual_rate"],
+            values["lpr_rate"],
+            values["lpr_published_on"],
+            values["signed_at"],
+        )
+    for column in ("contract_no", "annual_rate", "lpr_rate", "lpr_published_on", "signed_at"):
+        del values[column]
+    return LoanApplication(
+        **values
+        | {
+            "method": RepaymentMethod(values["method"]),
+            "state": ApplicationState(values["state"]),
+            "contract": contract,
+        }
+    )
+
+
+def _transition(row: Row[Any]) -> Transition:
+    values = dict(row._mapping)
+    return Transition(
+        **values
+        | {
+            "from_state": ApplicationState(values["from_state"]) if values["from_state"] else None,
+            "to_state": ApplicationState(values["to_state"]),
+            "actor_kind": ActorKind(values["actor_kind"]) if values["actor_kind"] else None,
+        }
+    )
+
+
+def _line(row: Row[Any]) -> CreditLine:
+    values = dict(row._mapping)
+    return CreditLine(**values | {"status": CreditLineStatus(values["status"])})
+
+
+def _loan_values(loan: Loan) -> dict[str, Any]:
+    return asdict(loan) | {
+        "allocation_order": ",".join(each.value for each in loan.allocation_order)
+    }
+
+
+def _loan(row: Row[Any]) -> Loan:
+    values = dict(row._mapping)
+    del values["draw_key"]
+    override = values["classification_override"]
+    return Loan(
+        **values
+        | {
+            "method": RepaymentMethod(values["method"]),
+            "allocation_order": tuple(
+                Component(each) for each in values["allocation_order"].split(",")
+            ),
+            "status": LoanStatus(values["status"]),
+            "classification": Classification(values["classification"]),
+            "classification_override": Classification(override) if override else None,
+        }
+    )
+
+
+def _alert(row: Row[Any]) -> RiskAlert:
+    values = dict(row._mapping)
+    return RiskAlert(
+        **values | {"kind": AlertKind(values["kind"]), "status": AlertStatus(values["status"])}
+    )

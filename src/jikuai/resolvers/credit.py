@@ -1,0 +1,441 @@
+"""Retail credit: who may read what, and the mutations as calls into `domain/credit`."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from jikuai.domain.credit import catalog, lending, monitoring, origination
+from jikuai.domain.credit.access import CREDIT_STAFF, LIST_KEEPERS
+from jikuai.domain.credit.alerts import RiskAlert
+from jikuai.domain.credit.applications import LoanApplication
+from jikuai.domain.credit.decisions import Decision
+from jikuai.domain.credit.lines import CreditLine
+from jikuai.domain.credit.lists import CreditListEntry, ListKind
+from jikuai.domain.credit.model import Classification, Loan, LoanInstallment
+from jikuai.domain.credit.ports import AlertFilter, ApplicationFilter, LoanFilter
+from jikuai.domain.credit.products import LoanProduct, LprRate
+from jikuai.domain.credit.servicing import Dues, dues, payoff_amount
+from jikuai.domain.customers.identity_numbers import parse_id_number
+from jikuai.domain.customers.model import Segment
+from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
+from jikuai.domain.tenancy.actors import Actor
+from jikuai.domain.tenancy.model import Role
+from jikuai.resolvers.context import Context
+from jikuai.resolvers.envelopes import open_sealed
+from jikuai.resolvers.errors import BadInput, Forbidden
+
+MAX_PAGE_SIZE = 100
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt(Generic[T]):
+    """What a mutation did: its result, or the expected failures that stopped it."""
+
+    result: T | None = None
+    errors: Sequence[DomainError] = field(default_factory=list)
+
+
+async def attempt(work: Awaitable[T]) -> Attempt[T]:
+    try:
+        return Attempt(result=await work)
+    except PermissionDenied:
+        raise Forbidden from None
+    except DomainError as error:
+        return Attempt(errors=[error])
+    except DomainErrors as errors:
+        return Attempt(errors=errors.errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    has_next_page: bool
+
+
+def page_limit(first: int) -> int:
+    if first < 0:
+        raise BadInput("BAD_USER_INPUT", ["first"])
+    return min(first, MAX_PAGE_SIZE)
+
+
+async def paged(first: int, fetch: Callable[[int], Awaitable[Sequence[T]]]) -> Page[T]:
+    limit = page_limit(first)
+    found = await fetch(limit + 1)
+    return Page(found[:limit], has_next_page=len(found) > limit)
+
+
+# Reads ----------------------------------------------------------------------------------------
+
+
+async def staff(context: Context, roles: frozenset[Role] = CREDIT_STAFF) -> Actor:
+    actor = await context.require_actor()
+    if not actor.is_staff or actor.role not in roles:
+        raise Forbidden
+    return actor
+
+
+async def products(context: Context, segment: Segment | None) -> list[LoanProduct]:
+    """A customer sees what their institution offers their segment; staff see their
+    institution's catalogue (province staff: every institution's)."""
+    actor = await context.require_actor()
+    reads = await context.db.reads()
+    if actor.is_customer:
+        customer = await context.visible_customer(actor.customer_id) if actor.customer_id else None
+        if customer is None:
+            return []
+        offered = await reads.products.current([customer.institution_id])
+        return [each for each in offered if each.offered_to(customer.segment)]
+    scope = actor.staff_scope()
+    current = await reads.products.current(None if scope is None else [scope])
+    return [each for each in current if segment is None or segment in each.terms.segments]
+
+
+async def lpr_rates(context: Context) -> Sequence[LprRate]:
+    return await (await context.db.reads()).products.lpr_rates()
+
+
+async def visible(context: Context, institution_id: uuid.UUID, customer_id: uuid.UUID) -> bool:
+    actor = await context.require_actor()
+    if actor.is_staff and actor.role not in CREDIT_STAFF and not actor.sees_all_institutions:
+        return False
+    return actor.may_see_customer(customer_id, institution_id)
+
+
+async def application(context: Context, key: uuid.UUID) -> LoanApplication | None:
+    found = await context.loaders.application_by_id.load(key)
+    if found is None or not await visible(context, found.institution_id, found.customer_id):
+        return None
+    return found
+
+
+async def loan(context: Context, key: uuid.UUID) -> Loan | None:
+    found = await context.loaders.loan_by_id.load(key)
+    if found is None or not await visible(context, found.institution_id, found.customer_id):
+        return None
+    return found
+
+
+async def credit_line(context: Context, key: uuid.UUID) -> CreditLine | None:
+    found = await context.loaders.credit_line_by_id.load(key)
+    if found is None or not await visible(context, found.institution_id, found.customer_id):
+        return None
+    return found
+
+
+async def product(context: Context, key: uuid.UUID) -> LoanProduct | None:
+    """A product version: customers and staff of its institution, and province staff."""
+    actor = await context.require_actor()
+    found = await context.loaders.product_by_id.load(key)
+    if found is None:
+        return None
+    if actor.is_staff:
+        return found if actor.may_see_staff_of(found.institution_id) else None
+    customer = await context.visible_customer(actor.customer_id) if actor.customer_id else None
+    return found if customer and customer.institution_id == found.institution_id else None
+
+
+async def _scope(context: Context) -> tuple[uuid.UUID | None, uuid.UUID | None] | None:
+    """(institution, customer) a list is limited to; None when the actor sees nothing."""
+    actor = await context.require_actor()
+    if actor.is_customer:
+        return (None, actor.customer_id) if actor.customer_id else None
+    if actor.role not in CREDIT_STAFF and not actor.sees_all_institutions:
+        return None
+    return actor.staff_scope(), None
+
+
+async def application_page(
+    context: Context, filter: ApplicationFilter, *, first: int, after: uuid.UUID | None
+) -> Page[LoanApplication]:
+    scope = await _scope(context)
+    if scope is None:
+        return Page([], has_next_page=False)
+    institution_id, customer_id = scope
+    scoped = ApplicationFilter(
+        institution_id=institution_id,
+        customer_id=customer_id or filter.customer_id,
+        states=filter.states,
+    )
+    reads = await context.db.reads()
+    page = await paged(
+        first, lambda limit: reads.applications.page(scoped, after=after, limit=limit)
+    )
+    for each in page.items:
+        context.loaders.application_by_id.prime(each.id, each)
+    return page
+
+
+async def loan_page(
+    context: Context, filter: LoanFilter, *, first: int, after: uuid.UUID | None
+) -> Page[Loan]:
+    scope = await _scope(context)
+    if scope is None:
+        return Page([], has_next_page=False)
+    institution_id, customer_id = scope
+    scoped = LoanFilter(
+        institution_id=institution_id,
+        customer_id=customer_id or filter.customer_id,
+        status=filter.status,
+        overdue_only=filter.overdue_only,
+    )
+    reads = await context.db.reads()
+    page = await paged(first, lambda limit: reads.loans.page(scoped, after=after, limit=limit))
+    for each in page.items:
+        context.loaders.loan_by_id.prime(each.id, each)
+    return page
+
+
+async def alert_page(
+    context: Context, filter: AlertFilter, *, first: int, after: uuid.UUID | None
+) -> Page[RiskAlert]:
+    actor = await staff(context)
+    scoped = AlertFilter(
+        institution_id=actor.staff_scope(),
+        statuses=filter.statuses,
+        kinds=filter.kinds,
+        assignee_id=filter.assignee_id,
+        loan_id=filter.loan_id,
+    )
+    reads = await context.db.reads()
+    return await paged(first, lambda limit: reads.alerts.page(scoped, after=after, limit=limit))
+
+
+async def list_entry_page(
+    context: Context, kind: ListKind | None, *, first: int, after: uuid.UUID | None
+) -> Page[CreditListEntry]:
+    actor = await staff(context, LIST_KEEPERS)
+    reads = await context.db.reads()
+    return await paged(
+        first,
+        lambda limit: reads.credit_lists.page(
+            institution_id=actor.staff_scope(), kind=kind, after=after, limit=limit
+        ),
+    )
+
+
+async def credit_lines_of(context: Context, customer_id: uuid.UUID) -> list[CreditLine]:
+    return await context.loaders.credit_lines_by_customer.load(customer_id)
+
+
+async def installments(context: Context, loan_id: uuid.UUID) -> list[LoanInstallment]:
+    return await context.loaders.installments_by_loan.load(loan_id)
+
+
+async def standing(context: Context, found: Loan) -> tuple[Dues, Decimal]:
+    """What is due today and what would settle the loan today, computed on copies: reading
+    a loan never changes it."""
+    rows = copy.deepcopy(await installments(context, found.id))
+    shadow = copy.deepcopy(found)
+    today = context.today
+    return dues(shadow, rows, today), payoff_amount(shadow, rows, today)
+
+
+async def preview_decision(context: Context, command: origination.ApplyForLoan) -> Decision:
+    actor = await staff(context)
+    try:
+        return await origination.preview_decision(
+            command, actor=actor, reads=await context.db.reads(), today=context.today
+        )
+    except PermissionDenied:
+        raise Forbidden from None
+    except DomainError as error:
+        raise BadInput(error.code, list(error.field or ())) from None
+    except DomainErrors as errors:
+        first = errors.errors[0]
+        raise BadInput(first.code, list(first.field or ())) from None
+
+
+# Mutations ------------------------------------------------------------------------------------
+
+
+async def create_product(context: Context, command: catalog.DefineProduct) -> Attempt[LoanProduct]:
+    actor = await context.require_actor()
+    return await attempt(
+        catalog.create_product(command, actor=actor, uow=context.db.unit_of_work(), now=context.now)
+    )
+
+
+async def update_product(context: Context, command: catalog.DefineProduct) -> Attempt[LoanProduct]:
+    actor = await context.require_actor()
+    return await attempt(
+        catalog.update_product(command, actor=actor, uow=context.db.unit_of_work(), now=context.now)
+    )
+
+
+async def publish_lpr(context: Context, rate: LprRate) -> Attempt[LprRate]:
+    actor = await context.require_actor()
+    return await attempt(
+        catalog.publish_lpr(
+            rate,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            request_id=context.request_id,
+        )
+    )
+
+
+async def add_list_entry(
+    context: Context, sealed_id_number: str, command: catalog.AddListEntry
+) -> Attempt[CreditListEntry]:
+    actor = await context.require_actor()
+    if not actor.is_staff or actor.role not in LIST_KEEPERS:
+        raise Forbidden
+
+    async def work() -> CreditListEntry:
+        raw = open_sealed(context, {"idNumber": sealed_id_number})["idNumber"]
+        parsed = parse_id_number(raw, today=context.today)
+        if parsed is None:
+            raise DomainError(ErrorCode.INVALID_ID_NUMBER, field=("idNumber",))
+        vault = context.services.vault
+        return await catalog.add_list_entry(
+            dataclasses.replace(command, id_number=parsed.value),
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            id_number_index=vault.id_number_index(parsed.value),
+            now=context.now,
+            request_id=context.request_id,
+        )
+
+    return await attempt(work())
+
+
+async def revoke_list_entry(context: Context, entry_id: uuid.UUID) -> Attempt[CreditListEntry]:
+    actor = await context.require_actor()
+    return await attempt(
+        catalog.revoke_list_entry(
+            entry_id,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            request_id=context.request_id,
+        )
+    )
+
+
+async def submit_application(
+    context: Context, command: origination.ApplyForLoan
+) -> Attempt[LoanApplication]:
+    actor = await context.require_actor()
+    return await attempt(
+        origination.submit_application(
+            command,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            today=context.today,
+        )
+    )
+
+
+async def review_application(
+    context: Context, command: origination.Review
+) -> Attempt[LoanApplication]:
+    actor = await context.require_actor()
+    return await attempt(
+        origination.review_application(
+            command,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            today=context.today,
+        )
+    )
+
+
+async def withdraw_application(
+    context: Context, application_id: uuid.UUID, reason: str
+) -> Attempt[LoanApplication]:
+    actor = await context.require_actor()
+    return await attempt(
+        origination.withdraw_application(
+            application_id, reason, actor=actor, uow=context.db.unit_of_work(), now=context.now
+        )
+    )
+
+
+async def sign_contract(context: Context, application_id: uuid.UUID) -> Attempt[LoanApplication]:
+    actor = await context.require_actor()
+    return await attempt(
+        origination.sign_contract(
+            application_id,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            today=context.today,
+        )
+    )
+
+
+async def disburse(context: Context, application_id: uuid.UUID) -> Attempt[Loan]:
+    actor = await context.require_actor()
+    return await attempt(
+        origination.disburse(
+            application_id,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            today=context.today,
+        )
+    )
+
+
+async def draw_credit(context: Context, command: lending.DrawCredit) -> Attempt[Loan]:
+    actor = await context.require_actor()
+    return await attempt(
+        lending.draw_credit(
+            command,
+            actor=actor,
+            unit_of_work=context.db.unit_of_work,
+            now=context.now,
+            today=context.today,
+        )
+    )
+
+
+async def repay(context: Context, command: lending.RepayLoan) -> Attempt[lending.Repaid]:
+    actor = await context.require_actor()
+    return await attempt(
+        lending.repay_loan(
+            command,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            today=context.today,
+        )
+    )
+
+
+async def override_classification(
+    context: Context, loan_id: uuid.UUID, classification: Classification | None, reason: str
+) -> Attempt[Loan]:
+    actor = await context.require_actor()
+    return await attempt(
+        lending.override_classification(
+            loan_id,
+            classification,
+            reason,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            request_id=context.request_id,
+        )
+    )
+
+
+async def act_on_alert(
+    context: Context,
+    action: Callable[..., Awaitable[RiskAlert]],
+    command: monitoring.AlertAction,
+) -> Attempt[RiskAlert]:
+    actor = await context.require_actor()
+    return await attempt(
+        action(command, actor=actor, uow=context.db.unit_of_work(), now=context.now)
+    )
