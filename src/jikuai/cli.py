@@ -1,4 +1,4 @@
-"""The `jikuai` command: serve, migrate, seed, manage keys, re-encrypt."""
+"""The `jikuai` command: serve, migrate, seed, manage keys, re-encrypt, run daily jobs."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from jikuai.config import Settings
 from jikuai.container import build_services, load_keyring
+from jikuai.domain.shared.calendar import business_date
 from jikuai.logs import configure_logging, logging_config
 from jikuai.persistence.migrations import upgrade
 from jikuai.security import KeyRingError, load_or_create, rotate
@@ -59,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
         command=_keys_rotate
     )
     keys.add_parser("list", help="every key and its state").set_defaults(command=_keys_list)
+
+    jobs = commands.add_parser("jobs", help="business-date jobs").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    run = jobs.add_parser("run", help="run one job for a business date")
+    run.add_argument("job", choices=["credit-daily"], help="which job")
+    run.add_argument(
+        "--date", type=date.fromisoformat, default=None, help="business date (default: today)"
+    )
+    run.set_defaults(command=_jobs_run)
     return parser
 
 
@@ -116,6 +127,31 @@ def _db_reencrypt(settings: Settings, arguments: argparse.Namespace) -> int:
 
     customers, accounts = asyncio.run(run())
     print(f"done: {customers} customers and {accounts} WeChat session keys re-encrypted")
+    return 0
+
+
+def _jobs_run(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`credit-daily`: accrual, overdue, classification and early warnings for a date."""
+    from jikuai.domain.credit.monitoring import run_credit_daily
+
+    now = datetime.now(UTC)
+    on = arguments.date or business_date(now)
+
+    async def run() -> str:
+        services = build_services(settings)
+        session = services.database.session()
+        try:
+            result = await run_credit_daily(on, unit_of_work=session.unit_of_work, now=now)
+        finally:
+            await session.close()
+            await services.close()
+        return (
+            f"credit-daily {result.business_date}: {result.loans} loans, {result.overdue} overdue, "
+            f"{result.alerts_raised} alerts raised, "
+            f"{result.applications_expired} applications expired"
+        )
+
+    print(asyncio.run(run()))
     return 0
 
 

@@ -1,5 +1,6 @@
 """Demo data for `jikuai seed demo`: the five pilot institutions and the province union, their
-branches, villages, staff of every role and a few customers. Never run in production."""
+branches, villages, staff of every role, a few customers, the LPR history and the seven loan
+products, with the demo farmer on the whole-village whitelist. Never run in production."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from jikuai.container import Services
+from jikuai.demo_products import DEMO_LPR, demo_products
+from jikuai.domain.credit.catalog import (
+    AddListEntry,
+    DefineProduct,
+    add_list_entry,
+    create_product,
+    publish_lpr,
+)
+from jikuai.domain.credit.lists import ListKind
 from jikuai.domain.customers.identity_numbers import id_check_character
 from jikuai.domain.customers.model import Segment
 from jikuai.domain.customers.services import RegisterCustomer, register_customer
@@ -122,6 +132,7 @@ async def seed_demo(services: Services) -> bool:
             await uow.commit()
         for demo in PILOTS:
             await _seed_customers(services, session, demo, now)
+        await _seed_credit(services, session, now)
     finally:
         await session.close()
     return True
@@ -176,6 +187,15 @@ async def _seed_institution(
         )
 
 
+def _demo_births(demo: DemoInstitution) -> list[date]:
+    """The demo customers' birth dates, the same on every run."""
+    births = random.Random(demo.code)  # noqa: S311 - made-up demo data, reproducible
+    return [
+        date(births.randint(1960, 1995), births.randint(1, 12), births.randint(1, 28))
+        for _ in DEMO_CUSTOMERS
+    ]
+
+
 async def _seed_customers(
     services: Services, session: DatabaseSession, demo: DemoInstitution, now: datetime
 ) -> None:
@@ -185,9 +205,9 @@ async def _seed_customers(
     if officer is None:
         raise RuntimeError(f"demo officer of {demo.code} missing")
     actor = Actor.of_staff(officer)
-    births = random.Random(demo.code)  # noqa: S311 - made-up demo data, reproducible
+    births = _demo_births(demo)
     for sequence, (name, segment, phone) in enumerate(DEMO_CUSTOMERS, start=1):
-        birth = date(births.randint(1960, 1995), births.randint(1, 12), births.randint(1, 28))
+        birth = births[sequence - 1]
         await register_customer(
             RegisterCustomer(
                 name=name,
@@ -201,4 +221,50 @@ async def _seed_customers(
             vault=services.vault,
             now=now,
             today=now.date(),
+        )
+
+
+async def _seed_credit(services: Services, session: DatabaseSession, now: datetime) -> None:
+    """The LPR history, the seven products in every pilot, and each pilot's demo farmer on the
+    whole-village whitelist, all through the same use cases the API calls."""
+    reads = await session.reads()
+    province_admin = await reads.tenancy.staff_by_username(f"{PROVINCE.code}-admin")
+    if province_admin is None:
+        raise RuntimeError("demo province admin missing")
+    for rate in DEMO_LPR:
+        await publish_lpr(
+            rate,
+            actor=Actor.of_staff(province_admin),
+            uow=session.unit_of_work(),
+            now=now,
+            request_id="demo-seed",
+        )
+    for demo in PILOTS:
+        admin = await reads.tenancy.staff_by_username(f"{demo.code}-admin")
+        risk = await reads.tenancy.staff_by_username(f"{demo.code}-risk")
+        if admin is None or risk is None:
+            raise RuntimeError(f"demo staff of {demo.code} missing")
+        for code, terms in demo_products():
+            await create_product(
+                DefineProduct(code=code, terms=terms),
+                actor=Actor.of_staff(admin),
+                uow=session.unit_of_work(),
+                now=now,
+            )
+        farmer_id_number = demo_id_number(demo.area_code, _demo_births(demo)[0], 3)
+        await add_list_entry(
+            AddListEntry(
+                kind=ListKind.WHITELIST,
+                id_number=farmer_id_number,
+                source="整村授信",
+                reason="整村授信评议通过",
+                valid_from=now.date(),
+                valid_until=None,
+                limit_amount=None,
+            ),
+            actor=Actor.of_staff(risk),
+            uow=session.unit_of_work(),
+            id_number_index=services.vault.id_number_index(farmer_id_number),
+            now=now,
+            request_id="demo-seed",
         )

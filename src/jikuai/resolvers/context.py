@@ -6,20 +6,18 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 
 from jikuai.container import Services
 from jikuai.domain.customers.model import Customer
 from jikuai.domain.identity.services import registered_actor
+from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.tenancy.actors import Actor
 from jikuai.persistence.engine import DatabaseSession
 from jikuai.resolvers.errors import Unauthenticated
 from jikuai.resolvers.loaders import Loaders
 from jikuai.security import InvalidToken
-
-BUSINESS_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -41,7 +39,7 @@ class Context:
     @cached_property
     def today(self) -> date:
         """The business date, in Asia/Shanghai."""
-        return self.now.astimezone(BUSINESS_TIMEZONE).date()
+        return business_date(self.now)
 
     async def actor(self) -> Actor | None:
         """The signed-in actor, or None; a bad or expired token is UNAUTHENTICATED."""

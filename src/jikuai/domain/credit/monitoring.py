@@ -112,23 +112,30 @@ async def _pass_over(
 async def _expire_applications(
     unit_of_work: Callable[[], UnitOfWork], on: date, now: datetime
 ) -> int:
-    """Approved offers not signed, and reviews not done, lapse after the product's window."""
+    """Approved offers not signed, and reviews not done, lapse after the product's window. An
+    approved revolving application is not an offer: its credit line is already open."""
     expired = 0
-    async with unit_of_work() as uow:
-        for state in EXPIRING_STATES:
-            # The shortest window any product may have: a day; each product's own is checked.
-            cutoff = datetime.combine(on, datetime.min.time(), tzinfo=now.tzinfo)
-            for application in await uow.applications.lapsing(state, cutoff, limit=10_000):
-                product = (await uow.products.by_id([application.product_id]))[0]
-                window = timedelta(days=product.terms.offer_valid_days)
-                if application.updated_at.date() + window > on:
-                    continue
-                await uow.applications.add_transition(
-                    application.move(ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now)
-                )
-                await uow.applications.save(application)
-                expired += 1
-        await uow.commit()
+    for state in EXPIRING_STATES:
+        after: uuid.UUID | None = None
+        while True:
+            async with unit_of_work() as uow:
+                batch = await uow.applications.lapsing(state, after=after, limit=BATCH_SIZE)
+                if not batch:
+                    break
+                for application in batch:
+                    product = (await uow.products.by_id([application.product_id]))[0]
+                    window = timedelta(days=product.terms.offer_valid_days)
+                    if product.terms.revolving or application.updated_at.date() + window > on:
+                        continue
+                    await uow.applications.add_transition(
+                        application.move(
+                            ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now
+                        )
+                    )
+                    await uow.applications.save(application)
+                    expired += 1
+                await uow.commit()
+            after = batch[-1].id
     return expired
 
 

@@ -117,8 +117,9 @@ class ApplicationRepository(Protocol):
         self, filter: ApplicationFilter, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[LoanApplication]: ...
     async def lapsing(
-        self, state: ApplicationState, updated_before: datetime, *, limit: int
-    ) -> Sequence[LoanApplication]: ...
+        self, state: ApplicationState, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[LoanApplication]:
+        """Applications in `state`, in id order after `after`, that may have lapsed."""
 
 
 class CreditLineRepository(Protocol):

@@ -203,6 +203,11 @@ def _term_errors(terms: ProductTerms) -> list[DomainError]:
     if not terms.methods:
         errors.append(DomainError(ErrorCode.REQUIRED, field=("terms", "methods")))
     scheduled = [each for each in terms.methods if each is not RepaymentMethod.REVOLVING]
+    if scheduled and terms.revolving:
+        # A product is a credit line or a term loan: approval opens one or the other.
+        errors.append(DomainError(ErrorCode.INVALID_METHOD, field=("terms", "methods")))
+    if min(terms.credit_line_months, terms.offer_valid_days, terms.max_draw_days) < 1:
+        errors.append(DomainError(ErrorCode.INVALID_TERM, field=("terms", "creditLineMonths")))
     if scheduled and not terms.term_months:
         errors.append(DomainError(ErrorCode.REQUIRED, field=("terms", "termMonths")))
     if any(not 1 <= months <= MAX_TERM_MONTHS for months in terms.term_months) or not (

@@ -296,17 +296,10 @@ class SqlApplicationRepository:
         return [_application(row) for row in await self._connection.execute(query)]
 
     async def lapsing(
-        self, state: ApplicationState, updated_before: datetime, *, limit: int
+        self, state: ApplicationState, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[LoanApplication]:
-        query = (
-            select(loan_applications)
-            .where(
-                loan_applications.c.state == state.value,
-                loan_applications.c.updated_at < updated_before,
-            )
-            .order_by(loan_applications.c.id)
-            .limit(limit)
-        )
+        query = select(loan_applications).where(loan_applications.c.state == state.value)
+        query = _after(query, loan_applications.c.id, after, limit)
         return [_application(row) for row in await self._connection.execute(query)]
 
 
