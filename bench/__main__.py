@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench import api, dataset, report, servers
+from bench import api, credit, dataset, report, servers
 from bench.load import LoadResult, LoadSettings, Scenario, http_post, run_scenario
 from jikuai.config import DEMO_PASSWORD, Settings
 from jikuai.security import load_client_public_key
@@ -54,6 +54,7 @@ class Options:
     handwritten_port: int
     pin: bool
     keep_data: bool
+    credit_only: bool
 
 
 def _options(argv: list[str] | None) -> Options:
@@ -119,6 +120,12 @@ def _options(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--keep-data", action="store_true", help="keep the temporary data folder (keys, logs)"
     )
+    parser.add_argument(
+        "--credit-only",
+        action="store_true",
+        help="run only the retail credit phase (submitLoanApplication, loanSchedulePreview, "
+        "build_schedule); no hand-written endpoint, no seeded customers",
+    )
     arguments = parser.parse_args(argv)
     if arguments.duration <= 0 or arguments.warmup < 0 or arguments.concurrency < 1:
         parser.error("duration must be positive, warm-up not negative, concurrency at least 1")
@@ -136,6 +143,7 @@ def _options(argv: list[str] | None) -> Options:
         handwritten_port=arguments.handwritten_port,
         pin=not arguments.no_pin,
         keep_data=arguments.keep_data,
+        credit_only=arguments.credit_only,
     )
 
 
@@ -244,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     base_env = _clean_environment()
     pin = options.pin and servers.pinning_possible()
     _say(f"Jikuai bench, {started:%Y-%m-%d %H:%M:%S} UTC")
-    for port in (options.port, options.handwritten_port):
+    ports = (options.port,) if options.credit_only else (options.port, options.handwritten_port)
+    for port in ports:
         if not servers.port_free(port):
             _say(f"bench: port {port} on 127.0.0.1 is in use (set JIKUAI_BENCH_PORT and friends)")
             return 2
@@ -304,6 +313,15 @@ def main(argv: list[str] | None = None) -> int:
         data_dir / "handwritten.log",
     )
     try:
+        if options.credit_only:
+            return _bench_credit_only(
+                options,
+                started=started,
+                env=server_env,
+                pin=pin,
+                graphql_server=graphql_server,
+                versions={"postgresql": postgres_version, "redis": redis_version},
+            )
         return _bench(
             options,
             started=started,
@@ -316,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     except RuntimeError as error:
         _say(f"\nbench failed: {error}")
+        if graphql_server.process is not None:
+            _say(f"graphql server log ({graphql_server.log_path}):\n{graphql_server.log_tail()}")
         return 1
     finally:
         handwritten_server.stop()
@@ -447,6 +467,7 @@ def _bench(
         if server.process is not None and server.process.poll() is not None:
             raise RuntimeError(f"{server.name} died:\n{server.log_tail()}")
     results[-1].name = f"{HANDWRITTEN} (again)"
+    credit_document = _credit_phase(options, load, graphql_server)
     server_settings = {name: value for name, value in env.items() if name.startswith("JIKUAI_")}
     return _conclude(
         options,
@@ -457,7 +478,134 @@ def _bench(
         handwritten_server,
         versions,
         server_settings,
+        credit_document,
     )
+
+
+def _bench_credit_only(
+    options: Options,
+    *,
+    started: datetime,
+    env: dict[str, str],
+    pin: bool,
+    graphql_server: servers.Server,
+    versions: dict[str, str],
+) -> int:
+    """`--credit-only`: a fresh database with the demo data, `jikuai serve`, the credit phase."""
+    jikuai = servers.venv_script("jikuai")
+    _say("\n## Setup")
+    _run_cli([jikuai, "keys", "generate"], env)
+    _run_cli([jikuai, "db", "upgrade"], env)
+    _run_cli([jikuai, "seed", "demo"], env)
+    _say(f"$ {servers.command_line(graphql_server.argv)}")
+    graphql_server.start(env, ROOT)
+    graphql_server.wait_healthy()
+    if pin:
+        servers.pin_this_process()
+    load = LoadSettings(
+        concurrency=options.concurrency,
+        warmup_seconds=options.warmup,
+        duration_seconds=options.duration,
+    )
+    environment = report.environment(**versions)
+    _say("\n## Environment")
+    _say(f"cpu: {environment['cpu_model']} x {environment['cpus_online']}")
+    _say(f"python {environment['python']}, kernel {environment['kernel']}")
+    _say(f"postgresql {versions['postgresql']}, redis {versions['redis']}")
+    _say(f"pinning: {'applied' if pin else 'NOT applied'}")
+    _say(f"graphql: {servers.command_line(graphql_server.argv)}")
+    _say(
+        f"load: closed loop, {options.concurrency} keep-alive HTTP/1.1 connections, "
+        f"{options.warmup:g} s warm-up + {options.duration:g} s measured per scenario"
+    )
+    credit_document = _credit_phase(options, load, graphql_server)
+    document = {
+        "started_at": started.isoformat(),
+        "environment": report.environment(**versions, pinning=pin),
+        "commands": {
+            "graphql": graphql_server.argv,
+            "bench": [sys.executable, "-m", "bench", *(sys.argv[1:])],
+            "server_settings": {
+                name: value for name, value in env.items() if name.startswith("JIKUAI_")
+            },
+        },
+        "load": {
+            "concurrency": options.concurrency,
+            "warmup_seconds": options.warmup,
+            "duration_seconds": options.duration,
+            "closed_loop": True,
+        },
+        "credit": credit_document,
+    }
+    path = report.save(RESULTS, started, document)
+    _say(f"\nresults saved to {path.relative_to(ROOT)}")
+    return 0
+
+
+def _credit_phase(
+    options: Options, load: LoadSettings, graphql_server: servers.Server
+) -> dict[str, Any]:
+    """Retail credit: automatic `submitLoanApplication`, `loanSchedulePreview` of 360 months
+    over HTTP, and `build_schedule` of 360 months in-process. Needs `jikuai seed demo`."""
+    _say("\n## Retail credit")
+    try:
+        found = credit.fixture(options.port, DEMO_PASSWORD)
+    except api.SetupError as error:
+        raise RuntimeError(f"credit setup: {error}") from error
+    _say(f"customer {found.customer_id}, product {credit.PRODUCT_CODE} {found.product_id}")
+    _warn_if_busy()
+    scenarios = [
+        Scenario(
+            credit.SUBMIT,
+            options.port,
+            [
+                _graphql_request(
+                    options.port,
+                    found.token,
+                    credit.SUBMIT_QUERY,
+                    found.submit_variables(),
+                    "Submit",
+                )
+            ],
+            _success(rb'"state":"APPROVED"', rb'"userErrors":\[\s*\]'),
+        ),
+        Scenario(
+            credit.PREVIEW,
+            options.port,
+            [_graphql_request(options.port, found.token, credit.PREVIEW_QUERY, None, "Preview")],
+            _success(rb'"totalInterest":"'),
+        ),
+    ]
+    results = []
+    for scenario in scenarios:
+        results.append(_measure(scenario, load, graphql_server))
+        if graphql_server.process is not None and graphql_server.process.poll() is not None:
+            raise RuntimeError(f"{graphql_server.name} died:\n{graphql_server.log_tail()}")
+    schedule = credit.time_schedule()
+    _say(
+        f"  build_schedule, 360 months (in-process, timeit): {schedule['median_us']:,.0f} µs "
+        f"median of {schedule['repeats']:.0f} repeats (best {schedule['best_us']:,.0f} µs)"
+    )
+    _say("")
+    _say(report.table(results))
+    submit = results[0]
+    passed = submit.errors == 0 and submit.p99_ms < credit.TARGET_P99_MS
+    _say(
+        f"\nsubmitLoanApplication (automatic) p99 {submit.p99_ms:.2f} ms, "
+        f"target < {credit.TARGET_P99_MS:g} ms: {'PASS' if passed else 'FAIL'}"
+        + (f" ({submit.errors} errors)" if submit.errors else "")
+    )
+    return {
+        "customer_id": found.customer_id,
+        "product_code": credit.PRODUCT_CODE,
+        "product_id": found.product_id,
+        "submit_variables": found.submit_variables(),
+        "results": [report.result_document(result) for result in results],
+        "build_schedule_360_months": schedule,
+        "target_submit_p99_ms": credit.TARGET_P99_MS,
+        "submit_p99_ms": submit.p99_ms,
+        "submit_p99_pass": passed,
+    }
 
 
 def _registrations(options: Options, token: str, kid: str, pem: str) -> Scenario:
@@ -545,6 +693,7 @@ def _conclude(
     handwritten_server: servers.Server,
     versions: dict[str, str],
     server_settings: dict[str, str],
+    credit_document: dict[str, Any],
 ) -> int:
     baseline = statistics.fmean(
         result.requests_per_second for result in results if result.name.startswith(HANDWRITTEN)
@@ -585,6 +734,7 @@ def _conclude(
         "ratio_by_server_cpu_per_response": cpu_ratio,
         "handwritten_customer_mean_rps": baseline,
         "target_ratio": TARGET_RATIO,
+        "credit": credit_document,
     }
     path = report.save(RESULTS, started, document)
     _say(f"\nresults saved to {path.relative_to(ROOT)}")

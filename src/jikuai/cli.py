@@ -148,7 +148,8 @@ def _jobs_run(settings: Settings, arguments: argparse.Namespace) -> int:
         return (
             f"credit-daily {result.business_date}: {result.loans} loans, {result.overdue} overdue, "
             f"{result.alerts_raised} alerts raised, "
-            f"{result.applications_expired} applications expired"
+            f"{result.applications_expired} applications and "
+            f"{result.credit_lines_expired} credit lines expired"
         )
 
     print(asyncio.run(run()))

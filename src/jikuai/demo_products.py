@@ -111,13 +111,6 @@ _LIANSAN_LEILIU = AdmissionRule(
     "LIANSAN_LEILIU",
 )
 _WHITELISTED = AdmissionRule("整村授信白名单", "applicant.whitelisted", "NOT_WHITELISTED")
-# A bullet loan's one installment is its whole repayment, so its debt-to-income says nothing
-# about a month's burden; it is held to a year's declared income instead.
-_BULLET_AWARE_DEBT_RATIO = AdmissionRule(
-    "负债收入比",
-    "application.method == 'BULLET' or applicant.debt_to_income <= 0.6",
-    "DEBT_RATIO_HIGH",
-)
 _BULLET_WITHIN_INCOME = AdmissionRule(
     "利随本清不超过年收入",
     "application.method != 'BULLET' or application.amount <= applicant.annual_income",
@@ -199,6 +192,7 @@ def _product(
         limit_policy=LimitPolicy(
             base_amounts=tuple((segment, Decimal(amount)) for segment, amount in base_amounts),
             max_total_exposure=Decimal(max_total_exposure),
+            whitelist_base=RepaymentMethod.REVOLVING in methods,
         ),
         auto_approval_max=Decimal(auto_approval_max),
         approval_authority=_authority(max_amount),
@@ -299,9 +293,7 @@ def demo_products() -> tuple[tuple[str, ProductTerms], ...]:
                     RepaymentMethod.EQUAL_INSTALLMENT,
                 ),
                 pricing=_lpr_pricing(280, "0.0500"),
-                admission_rules=_rules(
-                    _ages(20, 65), _BULLET_AWARE_DEBT_RATIO, _BULLET_WITHIN_INCOME
-                ),
+                admission_rules=_rules(_ages(20, 65), _debt_ratio("0.6"), _BULLET_WITHIN_INCOME),
                 base_amounts=((Segment.MICRO_BUSINESS, 300_000),),
                 max_total_exposure=1_500_000,
             ),

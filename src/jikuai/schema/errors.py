@@ -61,6 +61,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This idempotency key was used for another request",
     ),
     ErrorCode.LOAN_CLOSED: ("贷款已结清", "The loan is closed"),
+    ErrorCode.CONCURRENT_UPDATE: (
+        "数据已被他人更新，请重试",
+        "Changed by another request, try again",
+    ),
 }
 
 

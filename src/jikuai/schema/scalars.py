@@ -11,6 +11,7 @@ from strawberry.types.scalar import ScalarDefinition
 Sealed = NewType("Sealed", str)
 
 MAX_DECIMAL_LENGTH = 32
+MAX_DECIMAL_MAGNITUDE = 20  # digits before the point; with cents, well within 28 digits
 
 
 def parse_decimal(value: object) -> Decimal:
@@ -27,6 +28,8 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError("not a decimal number") from None
     if not parsed.is_finite():
         raise ValueError("not a finite decimal number")
+    if parsed and not -MAX_DECIMAL_LENGTH < parsed.adjusted() < MAX_DECIMAL_MAGNITUDE:
+        raise ValueError("Decimal out of range")  # "1e30" is short, but its cents overflow
     return parsed
 
 

@@ -9,6 +9,7 @@ customer can be told exactly why.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -17,6 +18,7 @@ from typing import Any
 from jikuai.domain.credit.expressions import Expression, ExpressionError, parse_expression
 from jikuai.domain.credit.model import RepaymentMethod
 from jikuai.domain.credit.products import ProductTerms
+from jikuai.domain.credit.schedules import build_schedule
 from jikuai.domain.credit.scorecards import ScoreResult, ScoringError
 from jikuai.domain.customers.model import Segment
 from jikuai.domain.shared.money import ZERO, cents
@@ -42,6 +44,7 @@ KNOWN_VARIABLES = frozenset(
     }
 )
 NO_INCOME_RATIO = Decimal(99)  # debt-to-income when no income is declared: fails any sane rule
+CREDIT_LINE_MONTH_DAYS = 30
 
 
 class Outcome(StrEnum):
@@ -73,7 +76,7 @@ class Request:
     amount: Decimal
     term_months: int | None
     method: RepaymentMethod
-    monthly_payment: Decimal  # the first installment of the requested loan, at today's rate
+    monthly_payment: Decimal  # `monthly_obligation` of the requested loan, at today's rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,36 @@ def decide(terms: ProductTerms, applicant: Applicant, request: Request) -> Decis
     return Decision(Outcome.MANUAL_REVIEW, reasons, inputs, rules, score, limit, suggested)
 
 
+def monthly_obligation(
+    amount: Decimal,
+    *,
+    annual_rate: Decimal,
+    method: RepaymentMethod,
+    term_months: int | None,
+    days_in_year: int,
+    start: date,
+) -> Decimal:
+    """What a requested loan adds to the applicant's monthly debt service (debt-to-income).
+
+    Amortizing methods count their first, largest installment. Interest-first and bullet loans
+    count the level installment that would repay them over the same term: their principal must
+    come out of the same income, only later. A credit line counts a month's interest on the
+    whole limit.
+    """
+    revolving = method is RepaymentMethod.REVOLVING
+    amortizing = method in (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL)
+    first = build_schedule(
+        amount,
+        annual_rate=annual_rate,
+        method=method if revolving or amortizing else RepaymentMethod.EQUAL_INSTALLMENT,
+        start=start,
+        term_months=term_months,
+        days=CREDIT_LINE_MONTH_DAYS if revolving else None,
+        days_in_year=days_in_year,
+    ).installments[0]
+    return first.interest if revolving else first.payment
+
+
 def variables(applicant: Applicant, request: Request) -> dict[str, object]:
     """The values rules and scorecards read, by their dotted names."""
     monthly_income = applicant.annual_income / 12
@@ -178,10 +211,11 @@ def _compiled(source: str) -> Expression:
 
 
 def _limit(terms: ProductTerms, applicant: Applicant, score: ScoreResult) -> LimitSteps:
-    """Base (a whitelist's pre-approved amount wins over the segment's) × grade coefficient,
-    capped by the product maximum and the room left under the customer's total exposure."""
+    """Base × grade coefficient, capped by the product maximum and the room left under the
+    customer's total exposure."""
     policy = terms.limit_policy
-    base = applicant.whitelist_limit or policy.base_for(applicant.segment)
+    pre_approved = applicant.whitelist_limit if policy.whitelist_base else None
+    base = pre_approved or policy.base_for(applicant.segment)
     graded = cents(base * score.coefficient)
     room = max(policy.max_total_exposure - applicant.existing_exposure, ZERO)
     capped = min(graded, terms.max_amount, room)

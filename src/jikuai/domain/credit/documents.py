@@ -83,6 +83,7 @@ def terms_document(terms: ProductTerms) -> dict[str, Any]:
             ],
             "maxTotalExposure": str(terms.limit_policy.max_total_exposure),
             "roundingUnit": str(terms.limit_policy.rounding_unit),
+            "whitelistBase": terms.limit_policy.whitelist_base,
         },
         "autoApprovalMax": str(terms.auto_approval_max),
         "approvalAuthority": [
@@ -163,6 +164,7 @@ def terms_from_document(document: dict[str, Any]) -> ProductTerms:
             ),
             max_total_exposure=Decimal(limits["maxTotalExposure"]),
             rounding_unit=Decimal(limits["roundingUnit"]),
+            whitelist_base=limits["whitelistBase"],
         ),
         auto_approval_max=Decimal(document["autoApprovalMax"]),
         approval_authority=tuple(

@@ -7,6 +7,7 @@ used again returns what the first call did, and never moves money twice.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,9 +142,11 @@ async def repay_loan(
                 raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=("idempotencyKey",))
             return Repaid(loan, earlier, replayed=True)
         installments = (await uow.loans.installments_of([loan.id]))[loan.id]
+        before = {each.number: copy.copy(each) for each in installments}
         settled = apply_repayment(loan, installments, command.amount, today, mode=command.mode)
         loan.updated_at = now
-        await uow.loans.save(loan, installments, removed_numbers=settled.removed_numbers)
+        changed = [each for each in installments if each != before.get(each.number)]
+        await uow.loans.save(loan, changed, removed_numbers=settled.removed_numbers)
         record = RepaymentRecord(
             id=new_id(),
             institution_id=loan.institution_id,
@@ -196,8 +199,7 @@ async def override_classification(
         before = loan.classification_override
         loan.classification_override = classification
         loan.updated_at = now
-        installments = (await uow.loans.installments_of([loan.id]))[loan.id]
-        await uow.loans.save(loan, installments)
+        await uow.loans.save(loan, [])
         await uow.identity.add_audit_event(
             AuditEvent.of(
                 actor,

@@ -81,11 +81,13 @@ def bucket_of(days_past_due: int) -> DelinquencyBucket:
 
 @dataclass(frozen=True, slots=True)
 class ClassificationThresholds:
-    """Days past due from which a loan falls into each worse category."""
+    """Days past due from which a loan falls into each worse category. The defaults follow the
+    2023 risk classification rules: any overdue is at least 关注, more than 90 days 次级, more
+    than 270 可疑, more than 360 损失."""
 
     special_mention: int = 1
     substandard: int = 91
-    doubtful: int = 181
+    doubtful: int = 271
     loss: int = 361
 
     def __post_init__(self) -> None:

@@ -1,22 +1,24 @@
 """The credit daily pass (日终) and what staff do with the alerts it raises.
 
-For a business date, `run_credit_daily` accrues penalty and revolving interest, recomputes days
-past due, bucket and five-category classification of every active loan, raises early warnings,
-and lets lapsed applications expire. Running it again for the same date changes nothing more:
-accrual stops at the date it reached, and an alert is raised once per episode.
+For a business date, `run_credit_daily` accrues penalty interest, recomputes days past due,
+bucket and five-category classification of every active loan, raises early warnings, lets lapsed
+applications expire and closes credit lines past their last day. Running it again for the same
+date changes nothing more: accrual stops at the date it reached, and an alert is raised once per
+episode. (A drawdown's daily interest is settled at its next repayment, see `servicing`.)
 """
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from jikuai.domain.credit.access import CREDIT_STAFF
-from jikuai.domain.credit.alerts import AlertStatus, RiskAlert, signals
+from jikuai.domain.credit.alerts import AlertStatus, RiskAlert, Signal, signals
 from jikuai.domain.credit.applications import ApplicationState
-from jikuai.domain.credit.lists import ListKind
+from jikuai.domain.credit.model import Loan
 from jikuai.domain.credit.servicing import refresh_status
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
@@ -34,6 +36,7 @@ class DailyResult:
     overdue: int
     alerts_raised: int
     applications_expired: int
+    credit_lines_expired: int
 
 
 async def run_credit_daily(
@@ -53,60 +56,60 @@ async def run_credit_daily(
         raised += counts[1]
         after = ids[-1]
     expired = await _expire_applications(unit_of_work, business_date, now)
-    return DailyResult(business_date, loans, overdue, raised, expired)
+    async with unit_of_work() as uow:
+        lines_expired = await uow.credit_lines.expire(before=business_date, at=now)
+        await uow.commit()
+    return DailyResult(business_date, loans, overdue, raised, expired, lines_expired)
 
 
 async def _pass_over(
     uow: UnitOfWork, ids: Sequence[uuid.UUID], on: date, now: datetime
 ) -> tuple[int, int]:
-    overdue = raised = 0
+    """One batch, locked in id order for the whole pass so no repayment interleaves."""
+    loans = await uow.loans.lock(ids)
     installments = await uow.loans.installments_of(ids)
-    products = {
-        each.id: each
-        for each in await uow.products.by_id(
-            list({loan.product_id for loan in await uow.loans.by_id(ids)})
-        )
-    }
-    for loan_id in ids:
-        loan = await uow.loans.for_update(loan_id)
-        if loan is None:
-            continue
+    product_ids = list({loan.product_id for loan in loans})
+    products = {each.id: each for each in await uow.products.by_id(product_ids)}
+    blacklisted = await uow.credit_lists.blacklisted_customers(
+        list({loan.customer_id for loan in loans})
+    )
+    overdue = raised = 0
+    for loan in loans:
         terms = products[loan.product_id].terms
         rows = installments[loan.id]
+        before = (loan.days_past_due, loan.classification, copy.deepcopy(rows))
         refresh_status(loan, rows, on, terms.classification)
-        loan.updated_at = now
-        await uow.loans.save(loan, rows)
+        changed = [row for row, old in zip(rows, before[2], strict=True) if row != old]
+        if changed or before[:2] != (loan.days_past_due, loan.classification):
+            loan.updated_at = now
+            await uow.loans.save(loan, changed)
         overdue += loan.days_past_due > 0
-        blacklist = (await uow.credit_lists.blacklisted_customers([loan.customer_id])).get(
-            loan.customer_id, ()
-        )
         entry = next(
-            (
-                each.id
-                for each in blacklist
-                if each.kind is ListKind.BLACKLIST and each.in_force(on)
-            ),
+            (each.id for each in blacklisted.get(loan.customer_id, ()) if each.in_force(on)),
             None,
         )
         for signal in signals(loan, rows, on, terms.classification, blacklist_entry=entry):
-            raised += await uow.alerts.raise_once(
-                RiskAlert(
-                    id=new_id(),
-                    institution_id=loan.institution_id,
-                    loan_id=loan.id,
-                    customer_id=loan.customer_id,
-                    kind=signal.kind,
-                    dedupe_key=signal.dedupe_key,
-                    business_date=on,
-                    details=signal.details,
-                    status=AlertStatus.OPEN,
-                    assignee_id=loan.officer_id,
-                    note=None,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            raised += await uow.alerts.raise_once(_alert(loan, signal, on, now))
     return overdue, raised
+
+
+def _alert(loan: Loan, signal: Signal, on: date, now: datetime) -> RiskAlert:
+    """A new alert, assigned to the loan's officer."""
+    return RiskAlert(
+        id=new_id(),
+        institution_id=loan.institution_id,
+        loan_id=loan.id,
+        customer_id=loan.customer_id,
+        kind=signal.kind,
+        dedupe_key=signal.dedupe_key,
+        business_date=on,
+        details=signal.details,
+        status=AlertStatus.OPEN,
+        assignee_id=loan.officer_id,
+        note=None,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 async def _expire_applications(

@@ -19,7 +19,14 @@ from typing import Any
 
 from jikuai.domain.credit.access import APPLYING_STAFF, CREDIT_STAFF, DISBURSING_STAFF
 from jikuai.domain.credit.applications import ApplicationState, Contract, LoanApplication
-from jikuai.domain.credit.decisions import Applicant, Decision, Outcome, Request, decide
+from jikuai.domain.credit.decisions import (
+    Applicant,
+    Decision,
+    Outcome,
+    Request,
+    decide,
+    monthly_obligation,
+)
 from jikuai.domain.credit.lines import CreditLine, CreditLineStatus
 from jikuai.domain.credit.lists import ListKind
 from jikuai.domain.credit.model import (
@@ -42,7 +49,6 @@ from jikuai.domain.tenancy.actors import Actor
 
 _S = ApplicationState
 HISTORY_DAYS = 730  # the last 24 months that 连三累六 looks at
-PREVIEW_DAYS = 30  # a revolving request is judged by the interest of a month's drawing
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,16 +417,14 @@ async def _decide(
     if command.annual_income < 0 or command.monthly_debt_payments < 0:
         raise DomainError(ErrorCode.INVALID_AMOUNT, field=("annualIncome",))
     rate, lpr = await _contract_rate(reads, terms, today)
-    first = build_schedule(
+    monthly = monthly_obligation(
         command.amount,
         annual_rate=rate,
         method=command.method,
-        start=today,
         term_months=command.term_months,
-        days=PREVIEW_DAYS if command.method is RepaymentMethod.REVOLVING else None,
         days_in_year=terms.days_in_year,
-    ).installments[0]
-    monthly = first.interest if command.method is RepaymentMethod.REVOLVING else first.payment
+        start=today,
+    )
     applicant = await _applicant(reads, customer, command, today)
     decision = decide(
         terms, applicant, Request(command.amount, command.term_months, command.method, monthly)
@@ -463,7 +467,7 @@ async def _applicant(
     limits = [entry.limit_amount for entry in whitelist if entry.limit_amount is not None]
     since = today - timedelta(days=HISTORY_DAYS)
     history = await reads.loans.installment_history(customer.id, due_since=since)
-    months = _overdue_months(history, today)
+    months = _overdue_months([each for each in history if each.due_date >= since], today)
     return Applicant(
         age=age_on(customer.birth_date, today),
         segment=customer.segment,

@@ -88,11 +88,14 @@ class AdmissionRule:
 
 @dataclass(frozen=True, slots=True)
 class LimitPolicy:
-    """Limit = base amount of the segment × the grade's coefficient, then capped."""
+    """Limit = base amount × the grade's coefficient, then capped. The base is the segment's,
+    or with `whitelist_base` the pre-approved amount of the applicant's whitelist entry (as
+    whole-village credit sets it for its own product)."""
 
     base_amounts: tuple[tuple[Segment, Decimal], ...]
     max_total_exposure: Decimal
     rounding_unit: Decimal = Decimal("100")
+    whitelist_base: bool = False
 
     def base_for(self, segment: Segment) -> Decimal:
         return dict(self.base_amounts).get(segment, Decimal(0))

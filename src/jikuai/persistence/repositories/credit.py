@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.credit.alerts import AlertKind, AlertStatus, RiskAlert
@@ -343,6 +343,18 @@ class SqlCreditLineRepository:
         )
         return result.rowcount == 1
 
+    async def expire(self, *, before: date, at: datetime) -> int:
+        """Mark every active line whose last day is before `before` as expired."""
+        result = await self._connection.execute(
+            update(credit_lines)
+            .where(
+                credit_lines.c.status == CreditLineStatus.ACTIVE.value,
+                credit_lines.c.valid_until < before,
+            )
+            .values(status=CreditLineStatus.EXPIRED.value, updated_at=at)
+        )
+        return int(result.rowcount)
+
     async def restore(self, line_id: uuid.UUID, amount: Decimal, *, at: datetime) -> None:
         """Give repaid principal back to the line."""
         await self._connection.execute(
@@ -392,6 +404,12 @@ class SqlLoanRepository:
         row = (await self._connection.execute(query)).first()
         return _loan(row) if row else None
 
+    async def lock(self, loan_ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
+        """The loans, locked for this transaction, taken in id order so that two batches never
+        wait on each other crosswise."""
+        query = select(loans).where(loans.c.id.in_(loan_ids)).order_by(loans.c.id).with_for_update()
+        return [_loan(row) for row in await self._connection.execute(query)]
+
     async def installments_of(
         self, loan_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[LoanInstallment]]:
@@ -407,7 +425,8 @@ class SqlLoanRepository:
         *,
         removed_numbers: Sequence[int] = (),
     ) -> None:
-        """Write the loan at the version it was read at, and its installments as they now are."""
+        """Write the loan at the version it was read at (CONCURRENT_UPDATE if another request
+        wrote it since), replace the given installments and delete the removed ones."""
         values = _loan_values(loan)
         version = values.pop("version")
         result = await self._connection.execute(
@@ -416,7 +435,7 @@ class SqlLoanRepository:
             .values(**values, version=version + 1)
         )
         if result.rowcount != 1:
-            raise RuntimeError(f"loan {loan.id} changed while it was being saved")
+            raise DomainError(ErrorCode.CONCURRENT_UPDATE)
         loan.version = version + 1
         if removed_numbers:
             await self._connection.execute(
@@ -425,6 +444,8 @@ class SqlLoanRepository:
                     loan_installments.c.number.in_(removed_numbers),
                 )
             )
+        if not installments:
+            return
         await self._connection.execute(
             delete(loan_installments).where(
                 loan_installments.c.loan_id == loan.id,
@@ -514,7 +535,13 @@ class SqlLoanRepository:
                 loans.c.grace_days,
             )
             .join(loans, loans.c.id == loan_installments.c.loan_id)
-            .where(loans.c.customer_id == customer_id, loan_installments.c.due_date >= due_since)
+            .where(
+                loans.c.customer_id == customer_id,
+                or_(
+                    loan_installments.c.due_date >= due_since,
+                    loan_installments.c.paid_on.is_(None),
+                ),
+            )
         )
         return [
             InstallmentHistory(row.due_date, row.paid_on, row.grace_days)

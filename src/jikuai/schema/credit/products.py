@@ -214,6 +214,10 @@ class LimitPolicyInput:
     rounding_unit: Decimal = strawberry.field(
         default=Decimal(100), description="Limits are rounded down to this."
     )
+    whitelist_base: bool = strawberry.field(
+        default=False,
+        description="A whitelist entry's pre-approved amount replaces the segment's base.",
+    )
 
 
 @strawberry.input(description="Up to which amount a role may approve (授权).")
@@ -226,7 +230,7 @@ class ApprovalAuthorityInput:
 class ClassificationThresholdsInput:
     special_mention: int = strawberry.field(default=1, description="关注 from.")
     substandard: int = strawberry.field(default=91, description="次级 from.")
-    doubtful: int = strawberry.field(default=181, description="可疑 from.")
+    doubtful: int = strawberry.field(default=271, description="可疑 from.")
     loss: int = strawberry.field(default=361, description="损失 from.")
 
 

@@ -17,12 +17,11 @@ from jikuai.domain.credit.decisions import (
     Outcome,
     Request,
     decide,
+    monthly_obligation,
 )
 from jikuai.domain.credit.documents import terms_document, terms_from_document
 from jikuai.domain.credit.model import RepaymentMethod
-from jikuai.domain.credit.origination import PREVIEW_DAYS
 from jikuai.domain.credit.products import LprTenor, ProductTerms, lpr_on, validate_terms
-from jikuai.domain.credit.schedules import build_schedule
 from jikuai.domain.customers.model import Segment
 
 DAY = date(2026, 11, 29)
@@ -48,20 +47,16 @@ def rate_on(terms: ProductTerms, day: date = DAY) -> Decimal:
 def request(
     terms: ProductTerms, amount: int, method: RepaymentMethod, term_months: int | None = None
 ) -> Request:
-    """The request as origination builds it: judged by the first installment at today's rate,
-    a revolving one by the interest of a month's drawing."""
-    revolving = method is RepaymentMethod.REVOLVING
-    first = build_schedule(
+    """The request as origination builds it, at the LPR in force on the day."""
+    obligation = monthly_obligation(
         Decimal(amount),
         annual_rate=rate_on(terms),
         method=method,
-        start=DAY,
         term_months=term_months,
-        days=PREVIEW_DAYS if revolving else None,
         days_in_year=terms.days_in_year,
-    ).installments[0]
-    payment = first.interest if revolving else first.payment
-    return Request(Decimal(amount), term_months, method, payment)
+        start=DAY,
+    )
+    return Request(Decimal(amount), term_months, method, obligation)
 
 
 def applicant(
@@ -232,11 +227,11 @@ def test_teacher_on_ydd_over_36_months(
 @pytest.mark.parametrize(
     ("amount", "outcome", "reasons"),
     [
-        (100_000, Outcome.AUTO_APPROVED, ()),
-        (200_000, Outcome.REJECTED, ("AMOUNT_ABOVE_INCOME",)),
+        (50_000, Outcome.AUTO_APPROVED, ()),
+        (200_000, Outcome.REJECTED, ("DEBT_RATIO_HIGH", "AMOUNT_ABOVE_INCOME")),
     ],
 )
-def test_bullet_loan_on_xyd_is_held_to_a_years_income(
+def test_bullet_loan_on_xyd_is_judged_as_if_amortized_and_held_to_a_years_income(
     amount: int, outcome: Outcome, reasons: tuple[str, ...]
 ) -> None:
     who = applicant(Segment.MICRO_BUSINESS)

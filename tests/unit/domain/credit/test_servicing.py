@@ -446,7 +446,8 @@ def test_a_closed_loan_takes_no_repayment() -> None:
         (1, Classification.SPECIAL_MENTION),
         (90, Classification.SPECIAL_MENTION),
         (91, Classification.SUBSTANDARD),
-        (181, Classification.DOUBTFUL),
+        (270, Classification.SUBSTANDARD),
+        (271, Classification.DOUBTFUL),
         (361, Classification.LOSS),
     ],
 )
