@@ -8,7 +8,7 @@ customer can be told exactly why.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
@@ -108,7 +108,7 @@ class Decision:
 
     def record(self) -> dict[str, Any]:
         """The decision as a JSON-ready document, kept with the application."""
-        document: dict[str, Any] = _jsonable(asdict(self))
+        document: dict[str, Any] = _jsonable(self)
         return document
 
 
@@ -225,6 +225,8 @@ def _limit(terms: ProductTerms, applicant: Applicant, score: ScoreResult) -> Lim
 
 
 def _jsonable(value: object) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {each.name: _jsonable(getattr(value, each.name)) for each in fields(value)}
     if isinstance(value, dict):
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

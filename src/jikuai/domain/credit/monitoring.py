@@ -130,12 +130,10 @@ async def _expire_applications(
                     window = timedelta(days=product.terms.offer_valid_days)
                     if product.terms.revolving or application.updated_at.date() + window > on:
                         continue
-                    await uow.applications.add_transition(
-                        application.move(
-                            ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now
-                        )
+                    lapsed = application.move(
+                        ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now
                     )
-                    await uow.applications.save(application)
+                    await uow.applications.save(application, [lapsed])
                     expired += 1
                 await uow.commit()
             after = batch[-1].id

@@ -114,20 +114,19 @@ async def submit_application(
             created_at=now,
             updated_at=now,
         )
-        await uow.applications.add(application)
-        await uow.applications.add_transition(application.created(actor=actor, now=now))
-        outcome = _S(decision.outcome.value)
         reason = ",".join(decision.reasons) or None
-        await uow.applications.add_transition(
-            application.move(outcome, actor=None, reason=reason, now=now)
-        )
-        if decision.outcome is Outcome.AUTO_APPROVED:
+        transitions = [
+            application.created(actor=actor, now=now),
+            application.move(_S(decision.outcome.value), actor=None, reason=reason, now=now),
+        ]
+        approved = decision.outcome is Outcome.AUTO_APPROVED
+        if approved:
             application.approved_amount = command.amount
             application.approved_term_months = command.term_months
-            await _approve(
-                uow, application, product, actor=None, reason="auto", now=now, today=today
-            )
-        await uow.applications.save(application)
+            transitions.append(application.move(_S.APPROVED, actor=None, reason="auto", now=now))
+        await uow.applications.add(application, transitions)
+        if approved and product.terms.revolving:
+            await _open_credit_line(uow, application, product, now=now, today=today)
         await uow.commit()
     return application
 
@@ -147,9 +146,7 @@ async def review_application(
         product = (await uow.products.by_id([application.product_id]))[0]
         terms = product.terms
         if not command.approve:
-            await uow.applications.add_transition(
-                application.move(_S.REJECTED, actor=actor, reason=command.reason, now=now)
-            )
+            moved = application.move(_S.REJECTED, actor=actor, reason=command.reason, now=now)
         else:
             amount = command.amount if command.amount is not None else application.amount
             term = (
@@ -162,11 +159,11 @@ async def review_application(
                 raise DomainError(ErrorCode.AMOUNT_ABOVE_AUTHORITY, field=("amount",))
             application.approved_amount = amount
             application.approved_term_months = term
-            await _approve(
-                uow, application, product, actor=actor, reason=command.reason, now=now, today=today
-            )
+            moved = application.move(_S.APPROVED, actor=actor, reason=command.reason, now=now)
         application.reviewed_by_staff_id = actor.id
-        await uow.applications.save(application)
+        await uow.applications.save(application, [moved])
+        if command.approve and terms.revolving:
+            await _open_credit_line(uow, application, product, now=now, today=today)
         await uow.commit()
     return application
 
@@ -178,10 +175,8 @@ async def withdraw_application(
         application = await uow.applications.for_update(application_id)
         if application is None or not _may_act_on(actor, application):
             raise DomainError(ErrorCode.NOT_FOUND, field=("applicationId",))
-        await uow.applications.add_transition(
-            application.move(_S.WITHDRAWN, actor=actor, reason=reason or None, now=now)
-        )
-        await uow.applications.save(application)
+        moved = application.move(_S.WITHDRAWN, actor=actor, reason=reason or None, now=now)
+        await uow.applications.save(application, [moved])
         await uow.commit()
     return application
 
@@ -207,10 +202,8 @@ async def sign_contract(
             lpr_published_on=lpr.published_on if lpr else None,
             signed_at=now,
         )
-        await uow.applications.add_transition(
-            application.move(_S.CONTRACT_SIGNED, actor=actor, reason=None, now=now)
-        )
-        await uow.applications.save(application)
+        moved = application.move(_S.CONTRACT_SIGNED, actor=actor, reason=None, now=now)
+        await uow.applications.save(application, [moved])
         await uow.commit()
     return application
 
@@ -249,10 +242,8 @@ async def disburse(
             officer_id=application.submitted_by_staff_id or actor.id,
         )
         await uow.loans.add(loan, installments_of(loan, schedule))
-        await uow.applications.add_transition(
-            application.move(_S.DISBURSED, actor=actor, reason=None, now=now)
-        )
-        await uow.applications.save(application)
+        moved = application.move(_S.DISBURSED, actor=actor, reason=None, now=now)
+        await uow.applications.save(application, [moved])
         await uow.commit()
     return loan
 
@@ -322,23 +313,6 @@ def installments_of(loan: Loan, schedule: Schedule) -> list[LoanInstallment]:
     ]
 
 
-async def _approve(
-    uow: UnitOfWork,
-    application: LoanApplication,
-    product: LoanProduct,
-    *,
-    actor: Actor | None,
-    reason: str | None,
-    now: datetime,
-    today: date,
-) -> None:
-    await uow.applications.add_transition(
-        application.move(_S.APPROVED, actor=actor, reason=reason, now=now)
-    )
-    if product.terms.revolving:
-        await _open_credit_line(uow, application, product, now=now, today=today)
-
-
 async def _open_credit_line(
     uow: UnitOfWork,
     application: LoanApplication,
@@ -396,11 +370,10 @@ async def _offered_product(
     reads: Repositories, product_id: uuid.UUID, customer: Customer
 ) -> LoanProduct:
     """The newest version of the product the client showed, if offered to this customer."""
-    found = await reads.products.by_id([product_id])
-    if not found or found[0].institution_id != customer.institution_id:
+    latest = await reads.products.latest_of(product_id)
+    if latest is None or latest.institution_id != customer.institution_id:
         raise DomainError(ErrorCode.NOT_FOUND, field=("productId",))
-    latest = await reads.products.latest(found[0].institution_id, found[0].code)
-    if latest is None or not latest.offered_to(customer.segment):
+    if not latest.offered_to(customer.segment):
         raise DomainError(ErrorCode.PRODUCT_NOT_OFFERED, field=("productId",))
     return latest
 

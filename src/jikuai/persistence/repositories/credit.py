@@ -10,12 +10,26 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.credit.alerts import AlertKind, AlertStatus, RiskAlert
@@ -43,7 +57,7 @@ from jikuai.domain.credit.ports import (
     LoanFilter,
     RepaymentRecord,
 )
-from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor
+from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, ProductTerms
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.tenancy.actors import ActorKind
 from jikuai.persistence.repositories.identity import insert_unless_exists
@@ -65,6 +79,53 @@ _PRODUCTS_BY_ID = select(loan_products).where(
     loan_products.c.id.in_(bindparam("ids", expanding=True))
 )
 _LOANS_BY_ID = select(loans).where(loans.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_LIST_ENTRY = insert(credit_list_entries)
+_INSERT_APPLICATION = insert(loan_applications)
+_INSERT_TRANSITION = insert(application_transitions)
+_INSERT_LINE = insert(credit_lines)
+_INSERT_INSTALLMENT = insert(loan_installments)
+_SAVE_APPLICATION = (
+    update(loan_applications)
+    .where(
+        loan_applications.c.id == bindparam("key"),
+        loan_applications.c.version == bindparam("read_version"),
+    )
+    .values(
+        {
+            column: bindparam(f"new_{column}")
+            for column in loan_applications.c.keys()  # noqa: SIM118 - names, not columns
+            if column != "id"
+        }
+    )
+)
+# In whole fen, as the columns store them (read as plain integers): one round trip for both sums.
+_EXPOSURE = select(
+    select(func.coalesce(func.sum(type_coerce(loans.c.outstanding_principal, BigInteger)), 0))
+    .where(
+        loans.c.customer_id == bindparam("customer_id"),
+        loans.c.status == LoanStatus.ACTIVE.value,
+        loans.c.credit_line_id.is_(None),
+    )
+    .scalar_subquery()
+    + select(func.coalesce(func.sum(type_coerce(credit_lines.c.limit_amount, BigInteger)), 0))
+    .where(
+        credit_lines.c.customer_id == bindparam("customer_id"),
+        credit_lines.c.status == CreditLineStatus.ACTIVE.value,
+    )
+    .scalar_subquery()
+)
+_LATEST_OF = (
+    select(loan_products)
+    .where(
+        tuple_(loan_products.c.institution_id, loan_products.c.code).in_(
+            select(loan_products.c.institution_id, loan_products.c.code).where(
+                loan_products.c.id == bindparam("id")
+            )
+        )
+    )
+    .order_by(loan_products.c.version.desc())
+    .limit(1)
+)
 _INSTALLMENTS_OF = (
     select(loan_installments)
     .where(loan_installments.c.loan_id.in_(bindparam("ids", expanding=True)))
@@ -78,7 +139,7 @@ class SqlProductRepository:
 
     async def add(self, product: LoanProduct) -> None:
         """Insert a version; PRODUCT_EXISTS when that code and version were taken first."""
-        values = asdict(product) | {
+        values = _columns(product) | {
             "terms": terms_document(product.terms),
             "name": product.terms.name,
         }
@@ -102,6 +163,11 @@ class SqlProductRepository:
             .limit(1)
         )
         row = (await self._connection.execute(query)).first()
+        return _product(row) if row else None
+
+    async def latest_of(self, product_id: uuid.UUID) -> LoanProduct | None:
+        """The newest version of the product that `product_id` is a version of."""
+        row = (await self._connection.execute(_LATEST_OF, {"id": product_id})).first()
         return _product(row) if row else None
 
     async def current(self, institution_ids: Sequence[uuid.UUID] | None) -> Sequence[LoanProduct]:
@@ -160,7 +226,7 @@ class SqlCreditListRepository:
         self._connection = connection
 
     async def add(self, entry: CreditListEntry) -> None:
-        await self._connection.execute(insert(credit_list_entries).values(**asdict(entry)))
+        await self._connection.execute(_INSERT_LIST_ENTRY, _columns(entry))
 
     async def by_id(self, entry_id: uuid.UUID) -> CreditListEntry | None:
         query = select(credit_list_entries).where(credit_list_entries.c.id == entry_id)
@@ -229,13 +295,9 @@ class SqlApplicationRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def add(self, application: LoanApplication) -> None:
-        await self._connection.execute(
-            insert(loan_applications).values(**_application_values(application))
-        )
-
-    async def add_transition(self, transition: Transition) -> None:
-        await self._connection.execute(insert(application_transitions).values(**asdict(transition)))
+    async def add(self, application: LoanApplication, transitions: Sequence[Transition]) -> None:
+        await self._connection.execute(_INSERT_APPLICATION, _application_values(application))
+        await self._transitions(transitions)
 
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[LoanApplication]:
         query = select(loan_applications).where(loan_applications.c.id.in_(ids))
@@ -250,21 +312,26 @@ class SqlApplicationRepository:
         row = (await self._connection.execute(query)).first()
         return _application(row) if row else None
 
-    async def save(self, application: LoanApplication) -> None:
+    async def save(self, application: LoanApplication, transitions: Sequence[Transition]) -> None:
         """Write back what changed; the row must still be at the version it was read at."""
         values = _application_values(application)
         version = values.pop("version")
+        parameters = {f"new_{column}": value for column, value in values.items() if column != "id"}
         result = await self._connection.execute(
-            update(loan_applications)
-            .where(
-                loan_applications.c.id == application.id,
-                loan_applications.c.version == version,
-            )
-            .values(**values, version=version + 1)
+            _SAVE_APPLICATION,
+            parameters
+            | {"key": application.id, "read_version": version, "new_version": version + 1},
         )
         if result.rowcount != 1:
             raise DomainError(ErrorCode.INVALID_STATE)
         application.version = version + 1
+        await self._transitions(transitions)
+
+    async def _transitions(self, transitions: Sequence[Transition]) -> None:
+        if transitions:
+            await self._connection.execute(
+                _INSERT_TRANSITION, [_columns(each) for each in transitions]
+            )
 
     async def transitions_of(
         self, application_ids: Sequence[uuid.UUID]
@@ -308,7 +375,7 @@ class SqlCreditLineRepository:
         self._connection = connection
 
     async def add(self, line: CreditLine) -> None:
-        await self._connection.execute(insert(credit_lines).values(**asdict(line)))
+        await self._connection.execute(_INSERT_LINE, _columns(line))
 
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[CreditLine]:
         query = select(credit_lines).where(credit_lines.c.id.in_(ids))
@@ -385,7 +452,7 @@ class SqlLoanRepository:
         if added.rowcount != 1:
             raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED)
         await self._connection.execute(
-            insert(loan_installments), [asdict(each) for each in installments]
+            _INSERT_INSTALLMENT, [_columns(each) for each in installments]
         )
 
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
@@ -453,12 +520,12 @@ class SqlLoanRepository:
             )
         )
         await self._connection.execute(
-            insert(loan_installments), [asdict(each) for each in installments]
+            _INSERT_INSTALLMENT, [_columns(each) for each in installments]
         )
 
     async def add_repayment(self, repayment: RepaymentRecord) -> None:
         """Record a repayment; IDEMPOTENCY_KEY_REUSED when its key was used on the loan."""
-        values = asdict(repayment)
+        values = _columns(repayment)
         added = await self._connection.execute(
             insert_unless_exists(
                 self._connection, loan_repayments, values, ["loan_id", "idempotency_key"]
@@ -511,19 +578,8 @@ class SqlLoanRepository:
     async def exposure(self, customer_id: uuid.UUID) -> Decimal:
         """Outstanding principal of term loans plus the full limit of every usable credit line
         (drawn or not: a line is a commitment)."""
-        term_loans = select(func.coalesce(func.sum(loans.c.outstanding_principal), 0)).where(
-            loans.c.customer_id == customer_id,
-            loans.c.status == LoanStatus.ACTIVE.value,
-            loans.c.credit_line_id.is_(None),
-        )
-        lines = select(func.coalesce(func.sum(credit_lines.c.limit_amount), 0)).where(
-            credit_lines.c.customer_id == customer_id,
-            credit_lines.c.status == CreditLineStatus.ACTIVE.value,
-        )
-        fen = int(await self._connection.scalar(term_loans) or 0) + int(
-            await self._connection.scalar(lines) or 0
-        )
-        return Decimal(fen).scaleb(-2)
+        fen = await self._connection.scalar(_EXPOSURE, {"customer_id": customer_id})
+        return Decimal(int(fen or 0)).scaleb(-2)
 
     async def installment_history(
         self, customer_id: uuid.UUID, *, due_since: date
@@ -562,7 +618,7 @@ class SqlAlertRepository:
         """Insert unless the same loan already has this kind of alert for the same episode."""
         added = await self._connection.execute(
             insert_unless_exists(
-                self._connection, risk_alerts, asdict(alert), ["loan_id", "kind", "dedupe_key"]
+                self._connection, risk_alerts, _columns(alert), ["loan_id", "kind", "dedupe_key"]
             )
         )
         return added.rowcount == 1
@@ -602,6 +658,12 @@ class SqlAlertRepository:
         return [_alert(row) for row in await self._connection.execute(query)]
 
 
+def _columns(row: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, shallow: a JSON document field is passed on as it is,
+    not deep-copied the way `dataclasses.asdict` would."""
+    return {each.name: getattr(row, each.name) for each in fields(row)}
+
+
 def _after(query: Select[Any], key: Any, after: uuid.UUID | None, limit: int) -> Select[Any]:
     if after is not None:
         query = query.where(key > after)
@@ -615,11 +677,25 @@ def _product(row: Row[Any]) -> LoanProduct:
         institution_id=values["institution_id"],
         code=values["code"],
         version=values["version"],
-        terms=terms_from_document(values["terms"]),
+        terms=_terms(values["id"], values["terms"]),
         active=values["active"],
         created_by=values["created_by"],
         created_at=values["created_at"],
     )
+
+
+# A product version's terms never change once written, so each is decoded once per process.
+_TERMS_BY_VERSION: dict[uuid.UUID, ProductTerms] = {}
+_TERMS_CACHED = 1024
+
+
+def _terms(product_id: uuid.UUID, document: dict[str, Any]) -> ProductTerms:
+    terms = _TERMS_BY_VERSION.get(product_id)
+    if terms is None:
+        if len(_TERMS_BY_VERSION) >= _TERMS_CACHED:
+            _TERMS_BY_VERSION.clear()
+        terms = _TERMS_BY_VERSION[product_id] = terms_from_document(document)
+    return terms
 
 
 def _entry(row: Row[Any]) -> CreditListEntry:
@@ -631,30 +707,19 @@ def _entry_values(values: dict[str, Any]) -> CreditListEntry:
 
 
 def _application_values(application: LoanApplication) -> dict[str, Any]:
-    values = asdict(application)
-    contract = values.pop("contract") or {}
-    return values | {
-        "contract_no": contract.get("contract_no"),
-        "annual_rate": contract.get("annual_rate"),
-        "lpr_rate": contract.get("lpr_rate"),
-        "lpr_published_on": contract.get("lpr_published_on"),
-        "signed_at": contract.get("signed_at"),
-    }
+    """The application's columns, its contract (if signed) flattened into them."""
+    values = _columns(application)
+    contract = values.pop("contract")
+    return values | (_columns(contract) if contract else dict.fromkeys(_CONTRACT_COLUMNS))
+
+
+_CONTRACT_COLUMNS = ("contract_no", "annual_rate", "lpr_rate", "lpr_published_on", "signed_at")
 
 
 def _application(row: Row[Any]) -> LoanApplication:
     values = dict(row._mapping)
-    contract = None
-    if values["contract_no"] is not None:
-        contract = Contract(
-            values["contract_no"],
-            values["annual_rate"],
-            values["lpr_rate"],
-            values["lpr_published_on"],
-            values["signed_at"],
-        )
-    for column in ("contract_no", "annual_rate", "lpr_rate", "lpr_published_on", "signed_at"):
-        del values[column]
+    signed = [values.pop(column) for column in _CONTRACT_COLUMNS]
+    contract = Contract(*signed) if signed[0] is not None else None
     return LoanApplication(
         **values
         | {
@@ -683,7 +748,7 @@ def _line(row: Row[Any]) -> CreditLine:
 
 
 def _loan_values(loan: Loan) -> dict[str, Any]:
-    return asdict(loan) | {
+    return _columns(loan) | {
         "allocation_order": ",".join(each.value for each in loan.allocation_order)
     }
 
