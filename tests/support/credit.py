@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import text
+
+from jikuai.domain.credit.monitoring import DailyResult, run_credit_daily
 from tests.support.stack import Stack
 
 PRODUCT_FIELDS = """
@@ -362,3 +365,28 @@ async def mutate(stack: Stack, query: str, field: str, token: str, **variables: 
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def local_uuid(global_id: str) -> str:
+    """The row id behind a global ID, for looking at the database directly."""
+    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    return str(uuid.UUID(raw.split(":", 1)[1]))
+
+
+async def audit_actions(stack: Stack, global_id: str) -> list[str]:
+    """The audit trail of one object, oldest first."""
+    async with stack.services.database.primary.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT action FROM audit_events WHERE subject_id = :id ORDER BY id"),
+            {"id": local_uuid(global_id)},
+        )
+        return [row[0] for row in rows]
+
+
+async def daily_pass(stack: Stack, on: date) -> DailyResult:
+    """`jikuai jobs run credit-daily --date on`, against the test stack's database."""
+    session = stack.services.database.session()
+    try:
+        return await run_credit_daily(on, unit_of_work=session.unit_of_work, now=datetime.now(UTC))
+    finally:
+        await session.close()

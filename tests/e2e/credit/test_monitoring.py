@@ -3,18 +3,17 @@ and blacklisted applicants."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import text
-
-from jikuai.domain.credit.monitoring import run_credit_daily
 from tests.e2e.credit.test_term_loans import disbursed_loan
 from tests.support.credit import (
     DECISION_FIELDS,
     LOAN,
     add_list_entry,
     application_input,
+    audit_actions,
     customer_token,
+    daily_pass,
     submit,
     term_product,
 )
@@ -39,14 +38,7 @@ mutation($id: ID!) {
 
 
 async def _daily(stack: Stack, on: date) -> int:
-    session = stack.services.database.session()
-    try:
-        result = await run_credit_daily(
-            on, unit_of_work=session.unit_of_work, now=datetime.now(UTC)
-        )
-    finally:
-        await session.close()
-    return result.alerts_raised
+    return (await daily_pass(stack, on)).alerts_raised
 
 
 async def _alerts(stack: Stack, loan_id: str) -> list[dict]:
@@ -122,22 +114,7 @@ async def test_a_risk_officer_overrides_the_classification_with_an_audit_event(
         "derivedClassification": "NORMAL",
         "classificationOverride": "SUBSTANDARD",
     }
-    async with stack.services.database.primary.connect() as connection:
-        rows = (
-            await connection.execute(
-                text("SELECT action FROM audit_events WHERE subject_id = :id"),
-                {"id": _uuid(loan["id"])},
-            )
-        ).all()
-    assert [row[0] for row in rows] == ["loan.classification_override"]
-
-
-def _uuid(global_id: str) -> str:
-    import base64
-    import uuid
-
-    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
-    return str(uuid.UUID(raw.split(":", 1)[1]))
+    assert await audit_actions(stack, loan["id"]) == ["loan.classification_override"]
 
 
 async def test_a_blacklisted_applicant_is_rejected_and_preview_agrees(stack: Stack) -> None:

@@ -15,7 +15,7 @@ from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
-from jikuai.domain.shared.money import cents
+from jikuai.domain.shared.money import cents, rate_form
 from jikuai.domain.tenancy.actors import Actor
 from jikuai.security import mask_id_number
 
@@ -97,6 +97,7 @@ async def publish_lpr(
         Decimal("0.000001")
     ):
         raise DomainError(ErrorCode.INVALID_RATE, field=("rate",))
+    rate = LprRate(rate.tenor, rate.published_on, rate_form(rate.rate))
     async with uow:
         await uow.products.save_lpr(rate, by=actor.id, at=now, id=new_id())
         await uow.identity.add_audit_event(

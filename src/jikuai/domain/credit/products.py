@@ -26,10 +26,8 @@ from jikuai.domain.credit.schedules import MAX_TERM_DAYS, MAX_TERM_MONTHS
 from jikuai.domain.credit.scorecards import Scorecard
 from jikuai.domain.customers.model import Segment
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode
-from jikuai.domain.shared.money import cents
+from jikuai.domain.shared.money import BASIS_POINT, cents, rate_form
 from jikuai.domain.tenancy.model import Role
-
-BASIS_POINT = Decimal("0.0001")
 
 
 class LprTenor(StrEnum):
@@ -70,11 +68,12 @@ class Pricing:
         if self.kind is PricingKind.FIXED:
             if self.fixed_rate is None:
                 raise ValueError("fixed pricing without a rate")
-            return self.fixed_rate
+            return rate_form(self.fixed_rate)
         if lpr is None:
             raise DomainError(ErrorCode.LPR_MISSING)
         rate = lpr.rate + self.spread_bp * BASIS_POINT
-        return max(rate, self.floor_rate) if self.floor_rate is not None else rate
+        floored = max(rate, self.floor_rate) if self.floor_rate is not None else rate
+        return rate_form(floored)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, MetaData
 from sqlalchemy.types import TypeDecorator
 
+from jikuai.domain.shared.money import rate_form
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -54,6 +56,7 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     cache_ok = True
 
     def __init__(self, places: int, *, trim: bool = False) -> None:
+        """`trim`: read back in the form rates are shown in (see `rate_form`)."""
         super().__init__()
         self.places = places
         self.trim = trim
@@ -70,12 +73,7 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         read = Decimal(int(value)).scaleb(-self.places)
-        return _trimmed(read) if self.trim else read
-
-
-def _trimmed(value: Decimal) -> Decimal:
-    """0.0485000000 as 0.0485, never in exponent notation."""
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+        return rate_form(read) if self.trim else read
 
 
 def money() -> ScaledDecimal:
