@@ -623,3 +623,35 @@ async def test_an_operation_sent_as_another_content_type_is_a_415(stack: Stack) 
 
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ institutions { code ", "GRAPHQL_PARSE_FAILED"),
+        ("{ institutions { noSuchField } }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "query($n: Int!) { loanSchedulePreview(input: {amount: $n, termMonths: 1,"
+            ' method: BULLET, annualRate: "0.04"}) { totalInterest } }',
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ],
+)
+async def test_a_document_that_cannot_run_has_a_stable_code(
+    stack: Stack, query: str, code: str
+) -> None:
+    body = await stack.gql(query, {"n": 1})
+
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == [code]
+
+
+async def test_variables_that_do_not_fit_their_types_are_bad_user_input(stack: Stack) -> None:
+    body = await stack.gql(
+        'query($n: Int!) { loanSchedulePreview(input: {amount: "100", termMonths: $n,'
+        ' method: BULLET, annualRate: "0.04"}) { totalInterest } }',
+        {"n": "seven"},
+    )
+
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -390,3 +391,41 @@ async def daily_pass(stack: Stack, on: date) -> DailyResult:
         return await run_credit_daily(on, unit_of_work=session.unit_of_work, now=datetime.now(UTC))
     finally:
         await session.close()
+
+
+@dataclass(frozen=True)
+class OpenLine:
+    """A whitelisted farmer whose revolving application was approved: the line is open."""
+
+    token: str
+    customer_id: str
+    id_number: str
+    product: dict[str, Any]
+    application: dict[str, Any]
+
+
+async def open_line(stack: Stack, limit: str = "50000") -> OpenLine:
+    await publish_lpr(stack, "ONE_YEAR", rate="0.0345")
+    product = await create_product(
+        stack,
+        methods=["REVOLVING"],
+        term_months=[],
+        pricing=lpr(50),
+        auto_approval_max="100000",
+        rules=[AGE_RULE, NOT_BLACKLISTED, WHITELISTED],
+    )
+    id_number = stack.new_id_number()
+    token, customer_id = await customer_token(stack, id_number=id_number)
+    await add_list_entry(stack, id_number, limit=limit)
+    payload = await submit(
+        stack,
+        token,
+        customer_id=customer_id,
+        product_id=product["id"],
+        amount=limit,
+        method="REVOLVING",
+        term_months=None,
+    )
+    assert payload["userErrors"] == [], payload
+    assert payload["application"]["state"] == "APPROVED", payload
+    return OpenLine(token, customer_id, id_number, product, payload["application"])

@@ -50,6 +50,9 @@ class CustomerRepository(Protocol):
     ) -> Sequence[Customer]: ...
     async def id_number_taken(self, institution_id: uuid.UUID, id_number_bidx: bytes) -> bool: ...
     async def by_referral_code(self, institution_id: uuid.UUID, code: str) -> Customer | None: ...
+    async def lock(self, customer_id: uuid.UUID) -> None:
+        """Hold the customer's row until the transaction ends (decisions about their credit)."""
+
     async def page(
         self,
         *,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from jikuai.domain.credit import catalog, lending, monitoring, origination
-from jikuai.domain.credit.access import CREDIT_STAFF, LIST_KEEPERS
+from jikuai.domain.credit.access import CREDIT_STAFF, LIST_KEEPERS, sees_credit_of
 from jikuai.domain.credit.alerts import RiskAlert
 from jikuai.domain.credit.applications import LoanApplication
 from jikuai.domain.credit.decisions import Decision
@@ -102,10 +102,7 @@ async def lpr_rates(context: Context) -> Sequence[LprRate]:
 
 
 async def visible(context: Context, institution_id: uuid.UUID, customer_id: uuid.UUID) -> bool:
-    actor = await context.require_actor()
-    if actor.is_staff and actor.role not in CREDIT_STAFF and not actor.sees_all_institutions:
-        return False
-    return actor.may_see_customer(customer_id, institution_id)
+    return sees_credit_of(await context.require_actor(), institution_id, customer_id)
 
 
 async def application(context: Context, key: uuid.UUID) -> LoanApplication | None:
@@ -221,7 +218,10 @@ async def list_entry_page(
 
 
 async def credit_lines_of(context: Context, customer_id: uuid.UUID) -> list[CreditLine]:
-    return await context.loaders.credit_lines_by_customer.load(customer_id)
+    """A customer's lines, for whoever may read that customer's credit."""
+    actor = await context.require_actor()
+    lines = await context.loaders.credit_lines_by_customer.load(customer_id)
+    return [each for each in lines if sees_credit_of(actor, each.institution_id, customer_id)]
 
 
 async def installments(context: Context, loan_id: uuid.UUID) -> list[LoanInstallment]:
@@ -335,6 +335,30 @@ async def submit_application(
     )
 
 
+async def save_draft(
+    context: Context, command: origination.ApplyForLoan, draft_id: uuid.UUID | None
+) -> Attempt[LoanApplication]:
+    actor = await context.require_actor()
+    return await attempt(
+        origination.save_draft(
+            command, draft_id, actor=actor, uow=context.db.unit_of_work(), now=context.now
+        )
+    )
+
+
+async def submit_draft(context: Context, application_id: uuid.UUID) -> Attempt[LoanApplication]:
+    actor = await context.require_actor()
+    return await attempt(
+        origination.submit_draft(
+            application_id,
+            actor=actor,
+            uow=context.db.unit_of_work(),
+            now=context.now,
+            today=context.today,
+        )
+    )
+
+
 async def review_application(
     context: Context, command: origination.Review
 ) -> Attempt[LoanApplication]:
@@ -435,7 +459,19 @@ async def act_on_alert(
     action: Callable[..., Awaitable[RiskAlert]],
     command: monitoring.AlertAction,
 ) -> Attempt[RiskAlert]:
+    """Acknowledge or close an alert."""
     actor = await context.require_actor()
     return await attempt(
         action(command, actor=actor, uow=context.db.unit_of_work(), now=context.now)
+    )
+
+
+async def assign_alert(
+    context: Context, command: monitoring.AlertAction, assignee_id: uuid.UUID
+) -> Attempt[RiskAlert]:
+    actor = await context.require_actor()
+    return await attempt(
+        monitoring.assign_alert(
+            command, assignee_id, actor=actor, uow=context.db.unit_of_work(), now=context.now
+        )
     )

@@ -61,6 +61,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This idempotency key was used for another request",
     ),
     ErrorCode.LOAN_CLOSED: ("贷款已结清", "The loan is closed"),
+    ErrorCode.CREDIT_LINE_EXISTS: (
+        "您已有该产品的有效授信额度",
+        "You already have an open credit line of this product",
+    ),
     ErrorCode.CONCURRENT_UPDATE: (
         "数据已被他人更新，请重试",
         "Changed by another request, try again",

@@ -88,13 +88,14 @@ class OperationRunner:
         try:
             document = self._parse(query)
         except GraphQLError as error:
-            return {"data": None, "errors": [error.formatted]}
+            return {"data": None, "errors": [self._public(error, "GRAPHQL_PARSE_FAILED")]}
         definition = get_operation_ast(document, operation_name)
         if definition is None:
             raise UnknownOperation(operation_name)
         errors = self._validate(query, document)
         if errors:
-            return {"data": None, "errors": [self._public(error) for error in errors]}
+            failed = [self._public(error, "GRAPHQL_VALIDATION_FAILED") for error in errors]
+            return {"data": None, "errors": failed}
         return Operation(document=document, definition=definition)
 
     async def run(
@@ -131,17 +132,22 @@ class OperationRunner:
             return validate_document(self._schema, document, self._rules)
         return _validate_cached(self._schema, query, self._max_tokens, self._rules)
 
-    def _public(self, error: GraphQLError) -> dict[str, Any]:
+    def _public(self, error: GraphQLError, default_code: str | None = None) -> dict[str, Any]:
+        """The error as the client sees it, with a stable `extensions.code` where it had none."""
         formatted = dict(error.formatted)
         message = str(formatted["message"])
         if self._hide_suggestions and _SUGGESTION in message:
             formatted["message"] = message.split(_SUGGESTION)[0].strip()
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        if default_code is not None and "code" not in extensions:
+            formatted["extensions"] = extensions | {"code": default_code}
         return formatted
 
     def _answer(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
         original = error.original_error
         if original is None or isinstance(original, (ApiError, GraphQLError)):
-            return self._public(error)
+            # Without a path, the operation never ran: its variables did not fit their types.
+            return self._public(error, None if error.path else "BAD_USER_INPUT")
         log.error(
             "internal error in %s",
             ".".join(str(part) for part in error.path or ()),

@@ -11,7 +11,7 @@ from strawberry.types.scalar import ScalarDefinition
 Sealed = NewType("Sealed", str)
 
 MAX_DECIMAL_LENGTH = 32
-MAX_DECIMAL_MAGNITUDE = 20  # digits before the point; with cents, well within 28 digits
+MAX_DECIMAL_MAGNITUDE = 15  # digits before the point: an amount in fen fits a 64-bit integer
 
 
 def parse_decimal(value: object) -> Decimal:

@@ -9,47 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 from tests.support.credit import (
-    AGE_RULE,
     CREDIT_LINES,
     DRAW,
-    NOT_BLACKLISTED,
     REPAY,
-    WHITELISTED,
-    add_list_entry,
-    create_product,
-    customer_token,
-    lpr,
-    publish_lpr,
-    submit,
+    open_line,
 )
 from tests.support.stack import Stack
 
 
 async def _revolving_line(stack: Stack, limit: str = "50000") -> tuple[str, str, dict[str, Any]]:
-    """A whitelisted farmer whose revolving application was approved: (token, customer, app)."""
-    await publish_lpr(stack, "ONE_YEAR", rate="0.0345")
-    product = await create_product(
-        stack,
-        methods=["REVOLVING"],
-        term_months=[],
-        pricing=lpr(50),
-        auto_approval_max="100000",
-        rules=[AGE_RULE, NOT_BLACKLISTED, WHITELISTED],
-    )
-    id_number = stack.new_id_number()
-    token, customer_id = await customer_token(stack, id_number=id_number)
-    await add_list_entry(stack, id_number, limit=limit)
-    payload = await submit(
-        stack,
-        token,
-        customer_id=customer_id,
-        product_id=product["id"],
-        amount=limit,
-        method="REVOLVING",
-        term_months=None,
-    )
-    assert payload["userErrors"] == [], payload
-    return token, customer_id, payload["application"]
+    line = await open_line(stack, limit)
+    return line.token, line.customer_id, line.application
 
 
 async def _lines(stack: Stack, token: str, customer_id: str) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ from tests.support.credit import (
     ADD_LIST_ENTRY,
     AGE_RULE,
     DECISION_FIELDS,
-    NOT_BLACKLISTED,
     REPAY,
     UPDATE_PRODUCT,
     WHITELISTED,
@@ -31,6 +30,7 @@ from tests.support.credit import (
     error_codes,
     lpr,
     mutate,
+    open_line,
     product_input,
     publish_lpr,
     submit,
@@ -99,33 +99,6 @@ async def _in_review(stack: Stack) -> tuple[str, str, dict[str, Any]]:
     return token, customer_id, payload["application"]
 
 
-async def _revolving_line(stack: Stack) -> tuple[str, str, str]:
-    """A whitelisted farmer with an open 50,000 credit line: (token, customer id, id number)."""
-    await publish_lpr(stack, "ONE_YEAR", rate="0.0345")
-    product = await create_product(
-        stack,
-        methods=["REVOLVING"],
-        term_months=[],
-        pricing=lpr(50),
-        auto_approval_max="100000",
-        rules=[AGE_RULE, NOT_BLACKLISTED, WHITELISTED],
-    )
-    id_number = stack.new_id_number()
-    token, customer_id = await customer_token(stack, id_number=id_number)
-    await add_list_entry(stack, id_number)
-    payload = await submit(
-        stack,
-        token,
-        customer_id=customer_id,
-        product_id=product["id"],
-        amount="50000",
-        method="REVOLVING",
-        term_months=None,
-    )
-    assert payload["application"]["state"] == "APPROVED", payload
-    return token, customer_id, id_number
-
-
 async def test_a_customer_withdraws_an_application_under_review(stack: Stack) -> None:
     token, _, application = await _in_review(stack)
     other, _ = await customer_token(stack)
@@ -184,7 +157,7 @@ async def test_an_application_keeps_the_product_version_it_was_made_under(stack:
 
 
 async def test_an_open_credit_line_counts_in_the_next_decisions_exposure(stack: Stack) -> None:
-    _, customer_id, _ = await _revolving_line(stack)
+    customer_id = (await open_line(stack)).customer_id
     product = await term_product(stack)
 
     body = await stack.gql(
@@ -355,7 +328,8 @@ async def test_the_lpr_table_is_kept_by_province_admins(stack: Stack) -> None:
 
 
 async def test_reviews_lapse_but_an_approved_credit_line_does_not(stack: Stack) -> None:
-    token, customer_id, _ = await _revolving_line(stack)
+    line = await open_line(stack)
+    token, customer_id = line.token, line.customer_id
     _, _, waiting = await _in_review(stack)
     lines = (await stack.gql(LINES, {"id": customer_id}, token=token))["data"]["customer"]
 
@@ -373,7 +347,8 @@ async def test_reviews_lapse_but_an_approved_credit_line_does_not(stack: Stack) 
 
 
 async def test_a_credit_line_past_its_last_day_expires_and_cannot_be_drawn(stack: Stack) -> None:
-    token, customer_id, _ = await _revolving_line(stack)
+    line = await open_line(stack)
+    token, customer_id = line.token, line.customer_id
     line = (await stack.gql(LINES, {"id": customer_id}, token=token))["data"]["customer"][
         "creditLines"
     ][0]

@@ -1,7 +1,15 @@
-"""Which staff roles may do what in retail credit (customers act only on their own records)."""
+"""Who may read and do what in retail credit.
+
+A customer reads and acts on their own credit records only. Staff read those of their own
+institution if their role works in credit, province staff read every institution's, and each
+action names the roles that may take it.
+"""
 
 from __future__ import annotations
 
+import uuid
+
+from jikuai.domain.tenancy.actors import Actor
 from jikuai.domain.tenancy.model import Role
 
 PRODUCT_ADMINS = frozenset({Role.INSTITUTION_ADMIN})
@@ -14,3 +22,22 @@ APPLYING_STAFF = frozenset({Role.LOAN_OFFICER, Role.BRANCH_MANAGER})
 DISBURSING_STAFF = frozenset({Role.LOAN_OFFICER, Role.BRANCH_MANAGER})
 REPAYMENT_STAFF = frozenset({Role.LOAN_OFFICER, Role.BRANCH_MANAGER})
 CLASSIFYING_STAFF = frozenset({Role.RISK_OFFICER})
+
+
+def sees_credit_of(actor: Actor, institution_id: uuid.UUID, customer_id: uuid.UUID) -> bool:
+    """Whether `actor` may read a credit record (application, line, loan) of this customer."""
+    if actor.is_customer:
+        return actor.customer_id == customer_id
+    if actor.sees_all_institutions:
+        return True
+    return actor.role in CREDIT_STAFF and actor.institution_id == institution_id
+
+
+def acts_on_credit_of(
+    actor: Actor, institution_id: uuid.UUID, customer_id: uuid.UUID, roles: frozenset[Role]
+) -> bool:
+    """Whether `actor` may change a credit record of this customer: the customer, or staff of
+    `roles` in the record's institution."""
+    if actor.is_customer:
+        return actor.customer_id == customer_id
+    return actor.role in roles and actor.institution_id == institution_id

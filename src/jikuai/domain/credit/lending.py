@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from jikuai.domain.credit.access import CLASSIFYING_STAFF, REPAYMENT_STAFF
+from jikuai.domain.credit.access import CLASSIFYING_STAFF, REPAYMENT_STAFF, acts_on_credit_of
 from jikuai.domain.credit.model import Classification, Loan, PrepaymentMode, RepaymentMethod
 from jikuai.domain.credit.origination import installments_of, new_loan
 from jikuai.domain.credit.ports import RepaymentRecord
@@ -24,10 +24,11 @@ from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
-from jikuai.domain.shared.money import cents
+from jikuai.domain.shared.money import exact_cents
 from jikuai.domain.tenancy.actors import Actor
 
 MAX_KEY_LENGTH = 64
+CONFLICT_RETRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,15 @@ async def draw_credit(
     now: datetime,
     today: date,
 ) -> Loan:
-    """A drawdown loan within what the line has available; the customer's own line only."""
+    """A drawdown loan within what the line has available; the customer's own line only. It
+    matures after `days`, or on the line's last day if that comes first."""
     if not actor.is_customer:
         raise PermissionDenied
     _check_key(command.idempotency_key)
-    if command.amount <= 0 or command.amount != cents(command.amount):
+    amount = exact_cents(command.amount)
+    if amount is None or amount <= 0:
         raise DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",))
+    command = replace(command, amount=amount)
     try:
         return await _draw(command, actor, unit_of_work(), now, today)
     except DomainError as error:
@@ -75,7 +79,12 @@ async def draw_credit(
     # A concurrent call with the same key booked first; ours was rolled back. Answer with its.
     async with unit_of_work() as uow:
         loan = await uow.loans.by_draw_key(command.credit_line_id, command.idempotency_key)
-    if loan is None:
+    return _replayed(loan, command)
+
+
+def _replayed(loan: Loan | None, command: DrawCredit) -> Loan:
+    """The drawdown an earlier call with the same key made; the key names one drawdown only."""
+    if loan is None or loan.principal != command.amount:
         raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=("idempotencyKey",))
     return loan
 
@@ -90,13 +99,13 @@ async def _draw(
         line = found[0]
         earlier = await uow.loans.by_draw_key(line.id, command.idempotency_key)
         if earlier is not None:
-            return earlier
+            return _replayed(earlier, command)
         product = (await uow.products.by_id([line.product_id]))[0]
         if not 1 <= command.days <= product.terms.max_draw_days:
             raise DomainError(ErrorCode.INVALID_TERM, field=("days",))
         if not line.usable_on(today):
             raise DomainError(ErrorCode.CREDIT_LINE_INACTIVE, field=("creditLineId",))
-        days = min(command.days, (line.valid_until - today).days) or 1
+        days = min(command.days, (line.valid_until - today).days)
         if not await uow.credit_lines.draw(line.id, command.amount, at=now):
             raise DomainError(ErrorCode.LIMIT_EXCEEDED, field=("amount",))
         schedule = build_schedule(
@@ -128,13 +137,36 @@ async def _draw(
 async def repay_loan(
     command: RepayLoan, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
 ) -> Repaid:
-    """Settle penalty, interest and principal in the product's order; what is left prepays."""
+    """Settle penalty, interest and principal in the product's order; what is left prepays.
+
+    PostgreSQL queues concurrent repayments on the loan's row lock. SQLite has no row locks:
+    there the later of two concurrent repayments finds the loan changed, and is tried again
+    from the start, so a repeated key is answered as a replay rather than a conflict.
+    """
     if actor.is_staff and actor.role not in REPAYMENT_STAFF:
         raise PermissionDenied
     _check_key(command.idempotency_key)
+    amount = exact_cents(command.amount)
+    if amount is None or amount <= 0:
+        raise DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",))
+    command = replace(command, amount=amount)
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            return await _repay(command, actor, uow, now, today)
+        except DomainError as error:
+            if error.code is not ErrorCode.CONCURRENT_UPDATE:
+                raise
+    return await _repay(command, actor, uow, now, today)
+
+
+async def _repay(
+    command: RepayLoan, actor: Actor, uow: UnitOfWork, now: datetime, today: date
+) -> Repaid:
     async with uow:
         loan = await uow.loans.for_update(command.loan_id)
-        if loan is None or not _may_repay(actor, loan):
+        if loan is None or not acts_on_credit_of(
+            actor, loan.institution_id, loan.customer_id, REPAYMENT_STAFF
+        ):
             raise DomainError(ErrorCode.NOT_FOUND, field=("loanId",))
         earlier = await uow.loans.repayment_by_key(loan.id, command.idempotency_key)
         if earlier is not None:
@@ -219,12 +251,6 @@ async def override_classification(
         )
         await uow.commit()
     return loan
-
-
-def _may_repay(actor: Actor, loan: Loan) -> bool:
-    if actor.is_customer:
-        return actor.customer_id == loan.customer_id
-    return actor.institution_id == loan.institution_id
 
 
 def _check_key(key: str) -> None:

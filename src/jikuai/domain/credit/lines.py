@@ -15,7 +15,6 @@ from enum import StrEnum
 
 class CreditLineStatus(StrEnum):
     ACTIVE = "ACTIVE"
-    FROZEN = "FROZEN"
     EXPIRED = "EXPIRED"
 
 
@@ -40,4 +39,5 @@ class CreditLine:
         return self.limit_amount - self.used_amount
 
     def usable_on(self, day: date) -> bool:
-        return self.status is CreditLineStatus.ACTIVE and day <= self.valid_until
+        """Drawdowns mature by the line's last day, so the last day itself takes none."""
+        return self.status is CreditLineStatus.ACTIVE and day < self.valid_until

@@ -173,6 +173,7 @@ class Loan:
     closed_on: date | None
     created_at: datetime
     updated_at: datetime
+    status_date: date | None = None  # the business date the daily pass last brought it to
     version: int = 1
 
     @property

@@ -11,22 +11,31 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from jikuai.domain.credit.access import CREDIT_STAFF
 from jikuai.domain.credit.alerts import AlertStatus, RiskAlert, Signal, signals
-from jikuai.domain.credit.applications import ApplicationState
+from jikuai.domain.credit.applications import ApplicationState, LoanApplication
 from jikuai.domain.credit.model import Loan
+from jikuai.domain.credit.products import LoanProduct
 from jikuai.domain.credit.servicing import refresh_status
 from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor
 
 BATCH_SIZE = 200
-EXPIRING_STATES = (ApplicationState.APPROVED, ApplicationState.MANUAL_REVIEW)
+CONFLICT_RETRIES = 3
+EXPIRING_STATES = (
+    ApplicationState.DRAFT,
+    ApplicationState.MANUAL_REVIEW,
+    ApplicationState.APPROVED,
+)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,26 +49,51 @@ class DailyResult:
 
 
 async def run_credit_daily(
-    business_date: date, *, unit_of_work: Callable[[], UnitOfWork], now: datetime
+    day: date, *, unit_of_work: Callable[[], UnitOfWork], now: datetime
 ) -> DailyResult:
+    """The pass for business date `day`. A loan already brought to a later date keeps that
+    date's status: passes for missed days may run late, in any order, without undoing it."""
     loans = overdue = raised = 0
     after: uuid.UUID | None = None
-    while True:
-        async with unit_of_work() as uow:
-            ids = await uow.loans.active_ids(after=after, limit=BATCH_SIZE)
-            if not ids:
-                break
-            counts = await _pass_over(uow, ids, business_date, now)
-            await uow.commit()
+    while ids := await _next_batch(unit_of_work, after):
+        counts = await _with_retries(lambda: _pass_batch(unit_of_work, ids, day, now))
         loans += len(ids)
         overdue += counts[0]
         raised += counts[1]
         after = ids[-1]
-    expired = await _expire_applications(unit_of_work, business_date, now)
+    expired = await _expire_applications(unit_of_work, day, now)
     async with unit_of_work() as uow:
-        lines_expired = await uow.credit_lines.expire(before=business_date, at=now)
+        lines_expired = await uow.credit_lines.expire(before=day, at=now)
         await uow.commit()
-    return DailyResult(business_date, loans, overdue, raised, expired, lines_expired)
+    return DailyResult(day, loans, overdue, raised, expired, lines_expired)
+
+
+async def _next_batch(
+    unit_of_work: Callable[[], UnitOfWork], after: uuid.UUID | None
+) -> Sequence[uuid.UUID]:
+    async with unit_of_work() as uow:
+        return await uow.loans.active_ids(after=after, limit=BATCH_SIZE)
+
+
+async def _with_retries(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run a batch again when a repayment changed one of its loans under it (SQLite, which
+    has no row locks; PostgreSQL queues on the batch's locks instead)."""
+    for _ in range(CONFLICT_RETRIES):
+        try:
+            return await attempt()
+        except DomainError as error:
+            if error.code is not ErrorCode.CONCURRENT_UPDATE:
+                raise
+    return await attempt()
+
+
+async def _pass_batch(
+    unit_of_work: Callable[[], UnitOfWork], ids: Sequence[uuid.UUID], on: date, now: datetime
+) -> tuple[int, int]:
+    async with unit_of_work() as uow:
+        counts = await _pass_over(uow, ids, on, now)
+        await uow.commit()
+    return counts
 
 
 async def _pass_over(
@@ -75,14 +109,16 @@ async def _pass_over(
     )
     overdue = raised = 0
     for loan in loans:
+        if loan.status_date is not None and loan.status_date > on:
+            continue
         terms = products[loan.product_id].terms
         rows = installments[loan.id]
-        before = (loan.days_past_due, loan.classification, copy.deepcopy(rows))
+        before = copy.deepcopy(rows)
         refresh_status(loan, rows, on, terms.classification)
-        changed = [row for row, old in zip(rows, before[2], strict=True) if row != old]
-        if changed or before[:2] != (loan.days_past_due, loan.classification):
-            loan.updated_at = now
-            await uow.loans.save(loan, changed)
+        loan.status_date = on
+        loan.updated_at = now
+        changed = [row for row, old in zip(rows, before, strict=True) if row != old]
+        await uow.loans.save(loan, changed)
         overdue += loan.days_past_due > 0
         entry = next(
             (each.id for each in blacklisted.get(loan.customer_id, ()) if each.in_force(on)),
@@ -115,9 +151,9 @@ def _alert(loan: Loan, signal: Signal, on: date, now: datetime) -> RiskAlert:
 async def _expire_applications(
     unit_of_work: Callable[[], UnitOfWork], on: date, now: datetime
 ) -> int:
-    """Approved offers not signed, and reviews not done, lapse after the product's window. An
-    approved revolving application is not an offer: its credit line is already open."""
+    """Drafts, reviews not done and approvals not signed lapse after the product's window."""
     expired = 0
+    products: dict[uuid.UUID, LoanProduct] = {}
     for state in EXPIRING_STATES:
         after: uuid.UUID | None = None
         while True:
@@ -126,87 +162,100 @@ async def _expire_applications(
                 if not batch:
                     break
                 for application in batch:
-                    product = (await uow.products.by_id([application.product_id]))[0]
-                    window = timedelta(days=product.terms.offer_valid_days)
-                    if product.terms.revolving or application.updated_at.date() + window > on:
-                        continue
-                    lapsed = application.move(
-                        ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now
-                    )
-                    await uow.applications.save(application, [lapsed])
-                    expired += 1
+                    if application.product_id not in products:
+                        found = await uow.products.by_id([application.product_id])
+                        products[application.product_id] = found[0]
+                    if _lapsed(application, products[application.product_id], on):
+                        expired += await _expire(uow, application, now)
                 await uow.commit()
             after = batch[-1].id
     return expired
+
+
+def _lapsed(application: LoanApplication, product: LoanProduct, on: date) -> bool:
+    """Whether the application waited past the product's window. An approved revolving
+    application waits on nobody: its credit line opened with the approval."""
+    terms = product.terms
+    if application.state is ApplicationState.APPROVED and terms.revolving:
+        return False
+    waited_since = business_date(application.updated_at)
+    return waited_since + timedelta(days=terms.offer_valid_days) <= on
+
+
+async def _expire(uow: UnitOfWork, application: LoanApplication, now: datetime) -> int:
+    """1 if the application expired; 0 if someone acted on it meanwhile, so it did not lapse."""
+    lapsed = application.move(ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now)
+    try:
+        await uow.applications.save(application, [lapsed])
+    except DomainError:
+        return 0
+    return 1
 
 
 @dataclass(frozen=True, slots=True)
 class AlertAction:
     alert_id: uuid.UUID
     note: str | None = None
-    assignee_id: uuid.UUID | None = None
 
 
 async def acknowledge_alert(
     command: AlertAction, *, actor: Actor, uow: UnitOfWork, now: datetime
 ) -> RiskAlert:
-    return await _act(
-        command, actor, uow, now, allowed=(AlertStatus.OPEN,), to=AlertStatus.ACKNOWLEDGED
-    )
+    async with uow:
+        alert = await _alert_to_handle(uow, actor, command.alert_id, (AlertStatus.OPEN,))
+        alert.status = AlertStatus.ACKNOWLEDGED
+        return await _saved(uow, alert, command.note, now)
 
 
 async def close_alert(
     command: AlertAction, *, actor: Actor, uow: UnitOfWork, now: datetime
 ) -> RiskAlert:
-    return await _act(
-        command,
-        actor,
-        uow,
-        now,
-        allowed=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
-        to=AlertStatus.CLOSED,
-    )
+    async with uow:
+        alert = await _alert_to_handle(uow, actor, command.alert_id, _NOT_CLOSED)
+        alert.status = AlertStatus.CLOSED
+        return await _saved(uow, alert, command.note, now)
 
 
 async def assign_alert(
-    command: AlertAction, *, actor: Actor, uow: UnitOfWork, now: datetime
-) -> RiskAlert:
-    """Hand an alert to a staff member of the same institution."""
-    if command.assignee_id is None:
-        raise DomainError(ErrorCode.REQUIRED, field=("assigneeId",))
-    async with uow:
-        assignee = await uow.tenancy.staff_by_id([command.assignee_id])
-        if not assignee or assignee[0].institution_id != actor.institution_id:
-            raise DomainError(ErrorCode.NOT_FOUND, field=("assigneeId",))
-    return await _act(
-        command, actor, uow, now, allowed=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED), to=None
-    )
-
-
-async def _act(
     command: AlertAction,
+    assignee_id: uuid.UUID,
+    *,
     actor: Actor,
     uow: UnitOfWork,
     now: datetime,
-    *,
-    allowed: tuple[AlertStatus, ...],
-    to: AlertStatus | None,
 ) -> RiskAlert:
+    """Hand an alert to a staff member of the same institution."""
+    async with uow:
+        alert = await _alert_to_handle(uow, actor, command.alert_id, _NOT_CLOSED)
+        assignee = await uow.tenancy.staff_by_id([assignee_id])
+        if not assignee or assignee[0].institution_id != alert.institution_id:
+            raise DomainError(ErrorCode.NOT_FOUND, field=("assigneeId",))
+        alert.assignee_id = assignee_id
+        return await _saved(uow, alert, command.note, now)
+
+
+_NOT_CLOSED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+async def _alert_to_handle(
+    uow: UnitOfWork, actor: Actor, alert_id: uuid.UUID, allowed: tuple[AlertStatus, ...]
+) -> RiskAlert:
+    """The alert, locked, if the actor works in credit at its institution and its state
+    allows what they are about to do."""
     if not actor.is_staff or actor.role not in CREDIT_STAFF:
         raise PermissionDenied
-    async with uow:
-        alert = await uow.alerts.by_id(command.alert_id)
-        if alert is None or alert.institution_id != actor.institution_id:
-            raise DomainError(ErrorCode.NOT_FOUND, field=("alertId",))
-        if alert.status not in allowed:
-            raise DomainError(ErrorCode.INVALID_STATE)
-        if to is not None:
-            alert.status = to
-        if command.assignee_id is not None:
-            alert.assignee_id = command.assignee_id
-        if command.note:
-            alert.note = command.note.strip()[:200]
-        alert.updated_at = now
-        await uow.alerts.save(alert)
-        await uow.commit()
+    alert = await uow.alerts.by_id(alert_id)
+    if alert is None or alert.institution_id != actor.institution_id:
+        raise DomainError(ErrorCode.NOT_FOUND, field=("alertId",))
+    if alert.status not in allowed:
+        raise DomainError(ErrorCode.INVALID_STATE)
+    return alert
+
+
+async def _saved(uow: UnitOfWork, alert: RiskAlert, note: str | None, now: datetime) -> RiskAlert:
+    if note:
+        alert.note = note.strip()[:200]
+    alert.updated_at = now
+    await uow.alerts.save(alert)
+    await uow.commit()
     return alert

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from jikuai.domain.credit.access import APPLYING_STAFF, CREDIT_STAFF, DISBURSING_STAFF
-from jikuai.domain.credit.applications import ApplicationState, Contract, LoanApplication
+from jikuai.domain.credit.access import (
+    APPLYING_STAFF,
+    CREDIT_STAFF,
+    DISBURSING_STAFF,
+    acts_on_credit_of,
+)
+from jikuai.domain.credit.applicants import applicant_facts
+from jikuai.domain.credit.applications import (
+    ApplicationState,
+    Contract,
+    LoanApplication,
+    Transition,
+)
 from jikuai.domain.credit.decisions import (
-    Applicant,
     Decision,
     Outcome,
     Request,
@@ -28,7 +37,6 @@ from jikuai.domain.credit.decisions import (
     monthly_obligation,
 )
 from jikuai.domain.credit.lines import CreditLine, CreditLineStatus
-from jikuai.domain.credit.lists import ListKind
 from jikuai.domain.credit.model import (
     Classification,
     Loan,
@@ -36,19 +44,17 @@ from jikuai.domain.credit.model import (
     LoanStatus,
     RepaymentMethod,
 )
-from jikuai.domain.credit.ports import InstallmentHistory
-from jikuai.domain.credit.products import LoanProduct, ProductTerms, lpr_on
+from jikuai.domain.credit.products import LoanProduct, LprRate, ProductTerms, lpr_on
 from jikuai.domain.credit.schedules import Schedule, build_schedule, due_date
-from jikuai.domain.customers.identity_numbers import age_on
 from jikuai.domain.customers.model import Customer
 from jikuai.domain.ports import Repositories, UnitOfWork
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
-from jikuai.domain.shared.money import ZERO, cents
+from jikuai.domain.shared.money import ZERO, cents, exact_cents
 from jikuai.domain.tenancy.actors import Actor
+from jikuai.domain.tenancy.model import Role
 
 _S = ApplicationState
-HISTORY_DAYS = 730  # the last 24 months that 连三累六 looks at
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,53 +86,73 @@ async def preview_decision(
         raise PermissionDenied
     customer = await _customer(reads, actor, command.customer_id)
     product = await _offered_product(reads, command.product_id, customer)
-    decision, _ = await _decide(reads, product, customer, command, today)
+    decision, _ = await _decide(reads, product, customer, _checked(command, product), today)
     return decision
+
+
+async def save_draft(
+    command: ApplyForLoan,
+    draft_id: uuid.UUID | None,
+    *,
+    actor: Actor,
+    uow: UnitOfWork,
+    now: datetime,
+) -> LoanApplication:
+    """Keep an application being filled in (DRAFT): a new one, or `draft_id` changed. The
+    request is checked against the product as a submission would be, but nothing is decided."""
+    _may_apply(actor)
+    async with uow:
+        customer = await _customer(uow, actor, command.customer_id)
+        product = await _offered_product(uow, command.product_id, customer)
+        command = _checked(command, product)
+        if draft_id is None:
+            draft = _new_application(command, customer, product, actor, _S.DRAFT, now)
+            await uow.applications.add(draft, [draft.created(actor=actor, now=now)])
+        else:
+            draft = await _own_application(uow, actor, draft_id)
+            if draft.state is not _S.DRAFT or draft.customer_id != customer.id:
+                raise DomainError(ErrorCode.INVALID_STATE)
+            _fill(draft, command, product, now)
+            await uow.applications.save(draft, [])
+        await uow.commit()
+    return draft
 
 
 async def submit_application(
     command: ApplyForLoan, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
 ) -> LoanApplication:
-    if actor.is_staff and actor.role not in APPLYING_STAFF:
-        raise PermissionDenied
+    """Apply and be decided at once; an automatic approval approves in the same call."""
+    _may_apply(actor)
     async with uow:
-        customer = await _customer(uow, actor, command.customer_id)
+        customer = await _customer(uow, actor, command.customer_id, lock=True)
         product = await _offered_product(uow, command.product_id, customer)
-        decision, record = await _decide(uow, product, customer, command, today)
-        application = LoanApplication(
-            id=new_id(),
-            institution_id=customer.institution_id,
-            customer_id=customer.id,
-            product_id=product.id,
-            amount=command.amount,
-            term_months=command.term_months,
-            method=command.method,
-            purpose=command.purpose.strip()[:200],
-            annual_income=command.annual_income,
-            monthly_debt_payments=command.monthly_debt_payments,
-            state=_S.SUBMITTED,
-            decision=record,
-            approved_amount=None,
-            approved_term_months=None,
-            submitted_by_staff_id=actor.id if actor.is_staff else None,
-            reviewed_by_staff_id=None,
-            contract=None,
-            created_at=now,
-            updated_at=now,
-        )
-        reason = ",".join(decision.reasons) or None
-        transitions = [
-            application.created(actor=actor, now=now),
-            application.move(_S(decision.outcome.value), actor=None, reason=reason, now=now),
-        ]
-        approved = decision.outcome is Outcome.AUTO_APPROVED
-        if approved:
-            application.approved_amount = command.amount
-            application.approved_term_months = command.term_months
-            transitions.append(application.move(_S.APPROVED, actor=None, reason="auto", now=now))
+        command = _checked(command, product)
+        application = _new_application(command, customer, product, actor, _S.SUBMITTED, now)
+        transitions = [application.created(actor=actor, now=now)]
+        transitions += await _decided(uow, application, product, customer, command, today, now)
         await uow.applications.add(application, transitions)
-        if approved and product.terms.revolving:
-            await _open_credit_line(uow, application, product, now=now, today=today)
+        await _open_line_if_approved(uow, application, product, now=now, today=today)
+        await uow.commit()
+    return application
+
+
+async def submit_draft(
+    application_id: uuid.UUID, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
+) -> LoanApplication:
+    """Submit a saved draft under the product's newest version, decided as `submit` is."""
+    _may_apply(actor)
+    async with uow:
+        application = await _own_application(uow, actor, application_id)
+        if application.state is not _S.DRAFT:
+            raise DomainError(ErrorCode.INVALID_STATE)
+        customer = await _customer(uow, actor, application.customer_id, lock=True)
+        product = await _offered_product(uow, application.product_id, customer)
+        command = _checked(_command_of(application), product)
+        _fill(application, command, product, now)
+        transitions = [application.move(_S.SUBMITTED, actor=actor, reason=None, now=now)]
+        transitions += await _decided(uow, application, product, customer, command, today, now)
+        await uow.applications.save(application, transitions)
+        await _open_line_if_approved(uow, application, product, now=now, today=today)
         await uow.commit()
     return application
 
@@ -134,36 +160,31 @@ async def submit_application(
 async def review_application(
     command: Review, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
 ) -> LoanApplication:
-    """Approve (with amount and term) or reject an application in manual review."""
+    """Approve (with amount and term) or reject an application in manual review. Either takes
+    a role of the product's approval authority; an approval also its amount, within the limit
+    the decision set (the suggested amount when none is given)."""
     if not actor.is_staff:
         raise PermissionDenied
     async with uow:
         application = await _application_for_staff(uow, actor, command.application_id)
         if application.state is not _S.MANUAL_REVIEW:
             raise DomainError(ErrorCode.INVALID_STATE)
-        if application.submitted_by_staff_id == actor.id:
-            raise DomainError(ErrorCode.OWN_APPLICATION)
         product = (await uow.products.by_id([application.product_id]))[0]
         terms = product.terms
-        if not command.approve:
-            moved = application.move(_S.REJECTED, actor=actor, reason=command.reason, now=now)
-        else:
-            amount = command.amount if command.amount is not None else application.amount
-            term = (
-                command.term_months if command.term_months is not None else application.term_months
-            )
-            _check_request(terms, amount, term, application.method)
-            if not any(each.role is actor.role for each in terms.approval_authority):
-                raise PermissionDenied
-            if not terms.may_approve(actor.role, amount):
-                raise DomainError(ErrorCode.AMOUNT_ABOVE_AUTHORITY, field=("amount",))
-            application.approved_amount = amount
-            application.approved_term_months = term
+        if not any(each.role is actor.role for each in terms.approval_authority):
+            raise PermissionDenied
+        if application.submitted_by_staff_id == actor.id:
+            raise DomainError(ErrorCode.OWN_APPLICATION)
+        if command.approve:
+            await _customer(uow, actor, application.customer_id, lock=True)
+            amount, term = _approved_terms(command, application, terms, actor.role)
+            application.approved_amount, application.approved_term_months = amount, term
             moved = application.move(_S.APPROVED, actor=actor, reason=command.reason, now=now)
+        else:
+            moved = application.move(_S.REJECTED, actor=actor, reason=command.reason, now=now)
         application.reviewed_by_staff_id = actor.id
         await uow.applications.save(application, [moved])
-        if command.approve and terms.revolving:
-            await _open_credit_line(uow, application, product, now=now, today=today)
+        await _open_line_if_approved(uow, application, product, now=now, today=today)
         await uow.commit()
     return application
 
@@ -171,10 +192,14 @@ async def review_application(
 async def withdraw_application(
     application_id: uuid.UUID, reason: str, *, actor: Actor, uow: UnitOfWork, now: datetime
 ) -> LoanApplication:
+    """Withdraw before the money moves. An approved credit line cannot be withdrawn this way:
+    its approval opened the line, which is the contract."""
     async with uow:
-        application = await uow.applications.for_update(application_id)
-        if application is None or not _may_act_on(actor, application):
-            raise DomainError(ErrorCode.NOT_FOUND, field=("applicationId",))
+        application = await _own_application(uow, actor, application_id)
+        if application.state is _S.APPROVED:
+            product = (await uow.products.by_id([application.product_id]))[0]
+            if product.terms.revolving:
+                raise DomainError(ErrorCode.INVALID_STATE)
         moved = application.move(_S.WITHDRAWN, actor=actor, reason=reason or None, now=now)
         await uow.applications.save(application, [moved])
         await uow.commit()
@@ -188,9 +213,7 @@ async def sign_contract(
     if not actor.is_customer:
         raise PermissionDenied
     async with uow:
-        application = await uow.applications.for_update(application_id)
-        if application is None or application.customer_id != actor.customer_id:
-            raise DomainError(ErrorCode.NOT_FOUND, field=("applicationId",))
+        application = await _own_application(uow, actor, application_id)
         product = (await uow.products.by_id([application.product_id]))[0]
         if product.terms.revolving:
             raise DomainError(ErrorCode.INVALID_STATE)  # its line opened at approval
@@ -211,7 +234,8 @@ async def sign_contract(
 async def disburse(
     application_id: uuid.UUID, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
 ) -> Loan:
-    """Pay out a signed contract (放款): the loan and its schedule start today."""
+    """Pay out a signed contract (放款): the loan and its schedule start today. The customer's
+    total exposure is checked again under a lock: what was approved may no longer fit."""
     if not actor.is_staff or actor.role not in DISBURSING_STAFF:
         raise PermissionDenied
     async with uow:
@@ -219,6 +243,10 @@ async def disburse(
         if application.state is not _S.CONTRACT_SIGNED or application.contract is None:
             raise DomainError(ErrorCode.INVALID_STATE)
         product = (await uow.products.by_id([application.product_id]))[0]
+        await _customer(uow, actor, application.customer_id, lock=True)
+        exposure = await uow.loans.exposure(application.customer_id)  # this approval included
+        if exposure > product.terms.limit_policy.max_total_exposure:
+            raise DomainError(ErrorCode.LIMIT_EXCEEDED)
         amount, term_months = application.approved_terms
         schedule = build_schedule(
             amount,
@@ -313,7 +341,7 @@ def installments_of(loan: Loan, schedule: Schedule) -> list[LoanInstallment]:
     ]
 
 
-async def _open_credit_line(
+async def _open_line_if_approved(
     uow: UnitOfWork,
     application: LoanApplication,
     product: LoanProduct,
@@ -323,6 +351,8 @@ async def _open_credit_line(
 ) -> None:
     """Approving a revolving product opens its line (授信); approval is its contract, so the
     rate is fixed from the LPR of the approval date."""
+    if application.state is not _S.APPROVED or not product.terms.revolving:
+        return
     limit, _ = application.approved_terms
     rate, _ = await _contract_rate(uow, product.terms, today)
     await uow.credit_lines.add(
@@ -344,9 +374,123 @@ async def _open_credit_line(
     )
 
 
+async def _decided(
+    uow: UnitOfWork,
+    application: LoanApplication,
+    product: LoanProduct,
+    customer: Customer,
+    command: ApplyForLoan,
+    today: date,
+    now: datetime,
+) -> list[Transition]:
+    """Decide a SUBMITTED application and move it to the outcome (and on to APPROVED when the
+    outcome is automatic approval); the transitions, for the caller to store."""
+    if product.terms.revolving and await _has_open_line(uow, customer, product):
+        raise DomainError(ErrorCode.CREDIT_LINE_EXISTS, field=("productId",))
+    decision, record = await _decide(uow, product, customer, command, today)
+    application.decision = record
+    reason = ",".join(decision.reasons) or None
+    outcome = _S(decision.outcome.value)
+    transitions = [application.move(outcome, actor=None, reason=reason, now=now)]
+    if decision.outcome is Outcome.AUTO_APPROVED:
+        application.approved_amount = command.amount
+        application.approved_term_months = command.term_months
+        transitions.append(application.move(_S.APPROVED, actor=None, reason="auto", now=now))
+    return transitions
+
+
+async def _has_open_line(uow: UnitOfWork, customer: Customer, product: LoanProduct) -> bool:
+    """Whether the customer has an active line of this product, under any of its versions."""
+    lines = await uow.credit_lines.of_customers([customer.id])
+    active = [line for line in lines if line.status is CreditLineStatus.ACTIVE]
+    products = await uow.products.by_id(list({line.product_id for line in active}))
+    return any(each.code == product.code for each in products)
+
+
+def _new_application(
+    command: ApplyForLoan,
+    customer: Customer,
+    product: LoanProduct,
+    actor: Actor,
+    state: ApplicationState,
+    now: datetime,
+) -> LoanApplication:
+    application = LoanApplication(
+        id=new_id(),
+        institution_id=customer.institution_id,
+        customer_id=customer.id,
+        product_id=product.id,
+        amount=command.amount,
+        term_months=command.term_months,
+        method=command.method,
+        purpose="",
+        annual_income=command.annual_income,
+        monthly_debt_payments=command.monthly_debt_payments,
+        state=state,
+        decision={},
+        approved_amount=None,
+        approved_term_months=None,
+        submitted_by_staff_id=actor.id if actor.is_staff else None,
+        reviewed_by_staff_id=None,
+        contract=None,
+        created_at=now,
+        updated_at=now,
+    )
+    _fill(application, command, product, now)
+    return application
+
+
+def _fill(
+    application: LoanApplication, command: ApplyForLoan, product: LoanProduct, now: datetime
+) -> None:
+    """Put the request's values (and the product version it is made under) on the application."""
+    application.product_id = product.id
+    application.amount = command.amount
+    application.term_months = command.term_months
+    application.method = command.method
+    application.purpose = command.purpose.strip()[:200]
+    application.annual_income = command.annual_income
+    application.monthly_debt_payments = command.monthly_debt_payments
+    application.updated_at = now
+
+
+def _command_of(application: LoanApplication) -> ApplyForLoan:
+    return ApplyForLoan(
+        customer_id=application.customer_id,
+        product_id=application.product_id,
+        amount=application.amount,
+        term_months=application.term_months,
+        method=application.method,
+        annual_income=application.annual_income,
+        monthly_debt_payments=application.monthly_debt_payments,
+        purpose=application.purpose,
+    )
+
+
+def _approved_terms(
+    command: Review, application: LoanApplication, terms: ProductTerms, role: Role
+) -> tuple[Decimal, int | None]:
+    """The amount and term a reviewer approves: as given, or the decision's suggestion and the
+    term asked for; never above the decision's limit nor the reviewer's authority."""
+    suggested = application.decision.get("approved_amount")
+    limit = (application.decision.get("limit") or {}).get("limit")
+    given = command.amount if command.amount is not None else suggested or application.amount
+    amount = Decimal(given)
+    term = command.term_months if command.term_months is not None else application.term_months
+    errors = _request_errors(terms, amount, term, application.method)
+    if errors:
+        raise DomainErrors(errors)
+    if limit is not None and amount > Decimal(limit):
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED, field=("amount",))
+    if not terms.may_approve(role, amount):
+        raise DomainError(ErrorCode.AMOUNT_ABOVE_AUTHORITY, field=("amount",))
+    return cents(amount), term
+
+
 async def _contract_rate(
     reads: Repositories, terms: ProductTerms, day: date
-) -> tuple[Decimal, Any]:
+) -> tuple[Decimal, LprRate | None]:
+    """The rate a contract made on `day` gets, and the LPR it was priced on."""
     pricing = terms.pricing
     lpr = None
     if pricing.lpr_tenor is not None:
@@ -358,11 +502,23 @@ def _contract_number(prefix: str, day: date) -> str:
     return f"{prefix}{day:%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
-async def _customer(reads: Repositories, actor: Actor, customer_id: uuid.UUID) -> Customer:
-    """The applicant: the customer themself, or one of the staff member's institution."""
-    found = await reads.customers.by_id([customer_id], institution_id=None)
+def _may_apply(actor: Actor) -> None:
+    """Customers apply for themselves; of staff, loan officers and branch managers."""
+    if actor.is_staff and actor.role not in APPLYING_STAFF:
+        raise PermissionDenied
+
+
+async def _customer(
+    uow: Repositories | UnitOfWork, actor: Actor, customer_id: uuid.UUID, *, lock: bool = False
+) -> Customer:
+    """The applicant: the customer themself, or one of the staff member's institution. With
+    `lock`, their credit is held until the transaction ends, so two decisions about the same
+    customer's exposure are taken one after the other."""
+    found = await uow.customers.by_id([customer_id], institution_id=None)
     if not found or not actor.may_see_customer(found[0].id, found[0].institution_id):
         raise DomainError(ErrorCode.NOT_FOUND, field=("customerId",))
+    if lock:
+        await uow.customers.lock(customer_id)
     return found[0]
 
 
@@ -378,6 +534,44 @@ async def _offered_product(
     return latest
 
 
+def _checked(command: ApplyForLoan, product: LoanProduct) -> ApplyForLoan:
+    """The request with its amounts written to the cent, or every error in it at once."""
+    errors = _request_errors(product.terms, command.amount, command.term_months, command.method)
+    errors += [
+        DomainError(ErrorCode.INVALID_AMOUNT, field=(field,))
+        for field, value in (
+            ("annualIncome", command.annual_income),
+            ("monthlyDebtPayments", command.monthly_debt_payments),
+        )
+        if exact_cents(value) is None or value < 0
+    ]
+    if errors:
+        raise DomainErrors(errors)
+    return replace(
+        command,
+        amount=cents(command.amount),
+        annual_income=cents(command.annual_income),
+        monthly_debt_payments=cents(command.monthly_debt_payments),
+    )
+
+
+def _request_errors(
+    terms: ProductTerms, amount: Decimal, term_months: int | None, method: RepaymentMethod
+) -> list[DomainError]:
+    """What is wrong with an amount, term and method for the product."""
+    errors = []
+    if exact_cents(amount) is None or not terms.min_amount <= amount <= terms.max_amount:
+        errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",)))
+    if method not in terms.methods:
+        errors.append(DomainError(ErrorCode.INVALID_METHOD, field=("method",)))
+    revolving = method is RepaymentMethod.REVOLVING
+    if (revolving and term_months is not None) or (
+        not revolving and term_months not in terms.term_months
+    ):
+        errors.append(DomainError(ErrorCode.INVALID_TERM, field=("termMonths",)))
+    return errors
+
+
 async def _decide(
     reads: Repositories,
     product: LoanProduct,
@@ -386,9 +580,6 @@ async def _decide(
     today: date,
 ) -> tuple[Decision, dict[str, Any]]:
     terms = product.terms
-    _check_request(terms, command.amount, command.term_months, command.method)
-    if command.annual_income < 0 or command.monthly_debt_payments < 0:
-        raise DomainError(ErrorCode.INVALID_AMOUNT, field=("annualIncome",))
     rate, lpr = await _contract_rate(reads, terms, today)
     monthly = monthly_obligation(
         command.amount,
@@ -398,7 +589,13 @@ async def _decide(
         days_in_year=terms.days_in_year,
         start=today,
     )
-    applicant = await _applicant(reads, customer, command, today)
+    applicant = await applicant_facts(
+        reads,
+        customer,
+        annual_income=command.annual_income,
+        monthly_debt_payments=command.monthly_debt_payments,
+        today=today,
+    )
     decision = decide(
         terms, applicant, Request(command.amount, command.term_months, command.method, monthly)
     )
@@ -412,78 +609,17 @@ async def _decide(
     return decision, record
 
 
-def _check_request(
-    terms: ProductTerms, amount: Decimal, term_months: int | None, method: RepaymentMethod
-) -> None:
-    errors = []
-    if amount != cents(amount) or not terms.min_amount <= amount <= terms.max_amount:
-        errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",)))
-    if method not in terms.methods:
-        errors.append(DomainError(ErrorCode.INVALID_METHOD, field=("method",)))
-    revolving = method is RepaymentMethod.REVOLVING
-    if (revolving and term_months is not None) or (
-        not revolving and term_months not in terms.term_months
+async def _own_application(
+    uow: UnitOfWork, actor: Actor, application_id: uuid.UUID
+) -> LoanApplication:
+    """An application the actor may act on as its applicant: the customer's own, or one of the
+    institution for its loan officers and branch managers. Locked until the transaction ends."""
+    application = await uow.applications.for_update(application_id)
+    if application is None or not acts_on_credit_of(
+        actor, application.institution_id, application.customer_id, APPLYING_STAFF
     ):
-        errors.append(DomainError(ErrorCode.INVALID_TERM, field=("termMonths",)))
-    if errors:
-        raise DomainErrors(errors)
-
-
-async def _applicant(
-    reads: Repositories, customer: Customer, command: ApplyForLoan, today: date
-) -> Applicant:
-    entries = await reads.credit_lists.for_id_number(
-        customer.institution_id, customer.id_number_bidx
-    )
-    in_force = [entry for entry in entries if entry.in_force(today)]
-    whitelist = [entry for entry in in_force if entry.kind is ListKind.WHITELIST]
-    limits = [entry.limit_amount for entry in whitelist if entry.limit_amount is not None]
-    since = today - timedelta(days=HISTORY_DAYS)
-    history = await reads.loans.installment_history(customer.id, due_since=since)
-    months = _overdue_months([each for each in history if each.due_date >= since], today)
-    return Applicant(
-        age=age_on(customer.birth_date, today),
-        segment=customer.segment,
-        identity_verified=customer.registered_by_staff_id is not None or bool(whitelist),
-        blacklisted=any(entry.kind is ListKind.BLACKLIST for entry in in_force),
-        whitelisted=bool(whitelist),
-        whitelist_limit=max(limits) if limits else None,
-        current_overdue=any(each.paid_on is None and each.due_date < today for each in history),
-        overdue_months_24=len(months),
-        max_consecutive_overdue_24=_longest_run(months),
-        annual_income=command.annual_income,
-        monthly_debt_payments=command.monthly_debt_payments,
-        existing_exposure=await reads.loans.exposure(customer.id),
-    )
-
-
-def _overdue_months(history: Sequence[InstallmentHistory], today: date) -> set[int]:
-    """Months (as year × 12 + month) in which an installment was paid after its grace, or is
-    still unpaid past it: what 连三累六 counts."""
-    months = set()
-    for each in history:
-        deadline = each.due_date + timedelta(days=each.grace_days)
-        late = each.paid_on > deadline if each.paid_on is not None else deadline < today
-        if late:
-            months.add(each.due_date.year * 12 + each.due_date.month)
-    return months
-
-
-def _longest_run(months: set[int]) -> int:
-    longest = 0
-    for month in months:
-        if month - 1 not in months:
-            length = 1
-            while month + length in months:
-                length += 1
-            longest = max(longest, length)
-    return longest
-
-
-def _may_act_on(actor: Actor, application: LoanApplication) -> bool:
-    if actor.is_customer:
-        return actor.customer_id == application.customer_id
-    return actor.role in CREDIT_STAFF and actor.institution_id == application.institution_id
+        raise DomainError(ErrorCode.NOT_FOUND, field=("applicationId",))
+    return application
 
 
 async def _application_for_staff(

@@ -162,7 +162,10 @@ class LoanRepository(Protocol):
     async def page(
         self, filter: LoanFilter, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[Loan]: ...
-    async def exposure(self, customer_id: uuid.UUID) -> Decimal: ...
+    async def exposure(self, customer_id: uuid.UUID) -> Decimal:
+        """Term loans owed, usable credit lines at their limit, drawdowns still owed on lines
+        no longer usable, and approvals not yet paid out."""
+
     async def installment_history(
         self, customer_id: uuid.UUID, *, due_since: date
     ) -> Sequence[InstallmentHistory]:

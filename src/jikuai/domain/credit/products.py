@@ -26,8 +26,14 @@ from jikuai.domain.credit.schedules import MAX_TERM_DAYS, MAX_TERM_MONTHS
 from jikuai.domain.credit.scorecards import Scorecard
 from jikuai.domain.customers.model import Segment
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode
-from jikuai.domain.shared.money import BASIS_POINT, cents, rate_form
+from jikuai.domain.shared.money import BASIS_POINT, exact_cents, rate_form
 from jikuai.domain.tenancy.model import Role
+
+RATE_PRECISION = Decimal("0.000001")  # configured rates: to a hundredth of a basis point
+STORED_RATE_PRECISION = Decimal("1E-10")  # what a rate column keeps
+MAX_SPREAD_BP = 2000
+MAX_PENALTY_UPLIFT = Decimal(2)  # 罚息 is at most +30–50% in practice; never above +200%
+MAX_GRACE_DAYS = 30
 
 
 class LprTenor(StrEnum):
@@ -137,8 +143,9 @@ class ProductTerms:
         return RepaymentMethod.REVOLVING in self.methods
 
     def penalty_rate(self, annual_rate: Decimal) -> Decimal:
-        """The annual rate on overdue principal (罚息): the contract rate raised by the uplift."""
-        return annual_rate * (1 + self.penalty_uplift)
+        """The annual rate on overdue principal (罚息): the contract rate raised by the uplift,
+        to the ten decimals a rate is kept to."""
+        return (annual_rate * (1 + self.penalty_uplift)).quantize(STORED_RATE_PRECISION)
 
     def may_approve(self, role: Role, amount: Decimal) -> bool:
         return any(
@@ -165,7 +172,13 @@ class LoanProduct:
 
 def validate_terms(terms: ProductTerms, *, known_variables: frozenset[str]) -> None:
     """Every inconsistency of a product's terms at once, as `DomainErrors`."""
-    errors = [*_amount_errors(terms), *_term_errors(terms), *_pricing_errors(terms.pricing)]
+    errors = [
+        *_amount_errors(terms),
+        *_limit_policy_errors(terms),
+        *_term_errors(terms),
+        *_pricing_errors(terms.pricing),
+        *_servicing_errors(terms),
+    ]
     for index, rule in enumerate(terms.admission_rules):
         try:
             check_rule(
@@ -178,7 +191,7 @@ def validate_terms(terms: ProductTerms, *, known_variables: frozenset[str]) -> N
     try:
         terms.scorecard.validate()
     except DomainError as error:
-        errors.append(error)
+        errors.append(DomainError(error.code, field=("terms", *(error.field or ()))))
     for index, characteristic in enumerate(terms.scorecard.characteristics):
         if characteristic.variable not in known_variables:
             place = ("terms", "scorecard", "characteristics", str(index), "variable")
@@ -187,15 +200,39 @@ def validate_terms(terms: ProductTerms, *, known_variables: frozenset[str]) -> N
         raise DomainErrors(errors)
 
 
+def _is_money(amount: Decimal, *, positive: bool = False) -> bool:
+    return exact_cents(amount) is not None and (amount > 0 if positive else amount >= 0)
+
+
 def _amount_errors(terms: ProductTerms) -> list[DomainError]:
-    amounts = (terms.min_amount, terms.max_amount, terms.auto_approval_max)
-    if (
-        any(amount != cents(amount) or amount < 0 for amount in amounts)
-        or terms.min_amount <= 0
-        or terms.min_amount > terms.max_amount
-    ):
-        return [DomainError(ErrorCode.INVALID_AMOUNT, field=("terms", "maxAmount"))]
-    return []
+    errors = []
+    if not _is_money(terms.min_amount, positive=True):
+        errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=("terms", "minAmount")))
+    if not _is_money(terms.max_amount) or terms.max_amount < terms.min_amount:
+        errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=("terms", "maxAmount")))
+    if not _is_money(terms.auto_approval_max) or terms.auto_approval_max > terms.max_amount:
+        errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=("terms", "autoApprovalMax")))
+    for index, each in enumerate(terms.approval_authority):
+        if not _is_money(each.max_amount, positive=True):
+            place = ("terms", "approvalAuthority", str(index), "maxAmount")
+            errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=place))
+    return errors
+
+
+def _limit_policy_errors(terms: ProductTerms) -> list[DomainError]:
+    policy = terms.limit_policy
+    errors = [
+        DomainError(ErrorCode.INVALID_AMOUNT, field=("terms", "limitPolicy", "baseAmounts", str(i)))
+        for i, (_, amount) in enumerate(policy.base_amounts)
+        if not _is_money(amount)
+    ]
+    if not _is_money(policy.max_total_exposure, positive=True):
+        place = ("terms", "limitPolicy", "maxTotalExposure")
+        errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=place))
+    if not _is_money(policy.rounding_unit, positive=True):
+        place = ("terms", "limitPolicy", "roundingUnit")
+        errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=place))
+    return errors
 
 
 def _term_errors(terms: ProductTerms) -> list[DomainError]:
@@ -208,29 +245,53 @@ def _term_errors(terms: ProductTerms) -> list[DomainError]:
     if scheduled and terms.revolving:
         # A product is a credit line or a term loan: approval opens one or the other.
         errors.append(DomainError(ErrorCode.INVALID_METHOD, field=("terms", "methods")))
-    if min(terms.credit_line_months, terms.offer_valid_days, terms.max_draw_days) < 1:
-        errors.append(DomainError(ErrorCode.INVALID_TERM, field=("terms", "creditLineMonths")))
     if scheduled and not terms.term_months:
         errors.append(DomainError(ErrorCode.REQUIRED, field=("terms", "termMonths")))
-    if any(not 1 <= months <= MAX_TERM_MONTHS for months in terms.term_months) or not (
-        1 <= terms.max_draw_days <= MAX_TERM_DAYS
-    ):
+    if any(not 1 <= months <= MAX_TERM_MONTHS for months in terms.term_months):
         errors.append(DomainError(ErrorCode.INVALID_TERM, field=("terms", "termMonths")))
+    for name, value, highest in (
+        ("maxDrawDays", terms.max_draw_days, MAX_TERM_DAYS),
+        ("creditLineMonths", terms.credit_line_months, MAX_TERM_MONTHS),
+        ("offerValidDays", terms.offer_valid_days, MAX_TERM_DAYS),
+    ):
+        if not 1 <= value <= highest:
+            errors.append(DomainError(ErrorCode.INVALID_TERM, field=("terms", name)))
+    return errors
+
+
+def _servicing_errors(terms: ProductTerms) -> list[DomainError]:
+    errors = []
     if sorted(terms.allocation_order) != sorted(DEFAULT_ALLOCATION):
         errors.append(DomainError(ErrorCode.INVALID_PRODUCT, field=("terms", "allocationOrder")))
-    if terms.days_in_year not in (360, 365) or terms.grace_days < 0 or terms.penalty_uplift < 0:
-        errors.append(DomainError(ErrorCode.INVALID_PRODUCT, field=("terms", "penaltyUplift")))
+    if terms.days_in_year not in (360, 365):
+        errors.append(DomainError(ErrorCode.INVALID_PRODUCT, field=("terms", "daysInYear")))
+    if not 0 <= terms.grace_days <= MAX_GRACE_DAYS:
+        errors.append(DomainError(ErrorCode.INVALID_PRODUCT, field=("terms", "graceDays")))
+    uplift = terms.penalty_uplift
+    if not 0 <= uplift <= MAX_PENALTY_UPLIFT or uplift != uplift.quantize(BASIS_POINT):
+        errors.append(DomainError(ErrorCode.INVALID_RATE, field=("terms", "penaltyUplift")))
     return errors
 
 
 def _pricing_errors(pricing: Pricing) -> list[DomainError]:
-    def bad_rate(rate: Decimal | None) -> bool:
-        return rate is not None and not Decimal(0) <= rate < 1
+    """A complete pricing whose rates are fractions below 1 to at most six decimals, and that
+    can never price below zero (a negative spread needs a floor)."""
 
-    fixed_incomplete = pricing.kind is PricingKind.FIXED and pricing.fixed_rate is None
-    lpr_incomplete = pricing.kind is PricingKind.LPR and pricing.lpr_tenor is None
-    if fixed_incomplete or lpr_incomplete or bad_rate(pricing.fixed_rate):
-        return [DomainError(ErrorCode.INVALID_RATE, field=("terms", "pricing"))]
-    if bad_rate(pricing.floor_rate) or abs(pricing.spread_bp) > 2000:
+    def bad_rate(rate: Decimal | None) -> bool:
+        return rate is not None and (
+            not Decimal(0) <= rate < 1 or rate != rate.quantize(RATE_PRECISION)
+        )
+
+    incomplete = (pricing.kind is PricingKind.FIXED and pricing.fixed_rate is None) or (
+        pricing.kind is PricingKind.LPR and pricing.lpr_tenor is None
+    )
+    unbounded = pricing.spread_bp < 0 and pricing.floor_rate is None
+    if (
+        incomplete
+        or unbounded
+        or abs(pricing.spread_bp) > MAX_SPREAD_BP
+        or bad_rate(pricing.fixed_rate)
+        or bad_rate(pricing.floor_rate)
+    ):
         return [DomainError(ErrorCode.INVALID_RATE, field=("terms", "pricing"))]
     return []

@@ -36,6 +36,8 @@ from jikuai.domain.shared.money import ZERO, cents
 
 MAX_TERM_MONTHS = 360
 MAX_TERM_DAYS = 3660
+EARLIEST_START = date(1970, 1, 1)
+LATEST_START = date(2200, 12, 31)
 _DAY_COUNT_BASES = (360, 365)
 
 _MONTHS_IN_YEAR = 12
@@ -113,6 +115,7 @@ def build_schedule(
         raise ValueError("installments are numbered from 1")
     amount = _checked_principal(principal)
     _check_rate(annual_rate)
+    _check_start(start)
     if method is RepaymentMethod.REVOLVING:
         days_lent = _checked_days(days, term_months)
         interest = day_interest(amount, annual_rate, days_lent, days_in_year=days_in_year)
@@ -165,6 +168,12 @@ def _checked_principal(principal: Decimal) -> Decimal:
 def _check_rate(annual_rate: Decimal) -> None:
     if not annual_rate.is_finite() or not 0 <= annual_rate < 1:
         raise DomainError(ErrorCode.INVALID_RATE, field=("annualRate",))
+
+
+def _check_start(start: date) -> None:
+    """A date a loan may start on; the longest term from it still ends on a calendar date."""
+    if not EARLIEST_START <= start <= LATEST_START:
+        raise DomainError(ErrorCode.INVALID_DATE, field=("startDate",))
 
 
 def _checked_days(days: int | None, term_months: int | None) -> int:

@@ -45,6 +45,12 @@ class Grade(StrEnum):
 FLOOR_GRADE = Grade.C
 FLOOR_COEFFICIENT = Decimal(0)
 DEFAULT_LABEL = "default"  # the bin of a value no bin holds, scored with `default_points`
+# Bounds a configured card must keep, far beyond any real one.
+MAX_LOG_ODDS = Decimal(50)
+MAX_PDO = Decimal(1000)
+MAX_BASE_ODDS = Decimal(1_000_000)
+MAX_CHARACTERISTICS = 50
+MAX_BINS = 50
 
 _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
 _POINTS = Decimal("0.01")
@@ -222,12 +228,14 @@ def _number(value: object) -> Decimal | None:
 
 
 def _card_fault(card: Scorecard) -> tuple[str, ...] | None:
-    if not _positive(card.pdo):
+    if not _positive(card.pdo) or card.pdo > MAX_PDO:
         return ("pdo",)
-    if not _positive(card.base_odds):
+    if not _positive(card.base_odds) or card.base_odds > MAX_BASE_ODDS:
         return ("baseOdds",)
-    if not card.intercept.is_finite():
+    if not _plausible_log_odds(card.intercept):
         return ("intercept",)
+    if len(card.characteristics) > MAX_CHARACTERISTICS:
+        return ("characteristics",)
     for index, characteristic in enumerate(card.characteristics):
         fault = _characteristic_fault(characteristic)
         if fault is not None:
@@ -237,15 +245,25 @@ def _card_fault(card: Scorecard) -> tuple[str, ...] | None:
 
 def _characteristic_fault(characteristic: Characteristic) -> tuple[str, ...] | None:
     bins = characteristic.bins
-    if not bins:
+    if not bins or len(bins) > MAX_BINS:
         return ("bins",)
     for index, each in enumerate(bins):
-        if not _well_formed(each) or any(_overlap(each, earlier) for earlier in bins[:index]):
+        if (
+            not _well_formed(each)
+            or not _plausible_log_odds(each.points)
+            or any(_overlap(each, earlier) for earlier in bins[:index])
+        ):
             return ("bins", str(index))
     default = characteristic.default_points
-    if default is not None and not default.is_finite():
+    if default is not None and not _plausible_log_odds(default):
         return ("defaultPoints",)
     return None
+
+
+def _plausible_log_odds(value: Decimal) -> bool:
+    """Finite and within ±MAX_LOG_ODDS: beyond, odds of e^50 mean nothing, and a card summing
+    such values would overflow when its score is turned back into odds."""
+    return value.is_finite() and abs(value) <= MAX_LOG_ODDS
 
 
 def _well_formed(candidate: Bin) -> bool:

@@ -164,7 +164,7 @@ def apply_repayment(
         _prepay(loan, installments, remainder, on, mode) if remainder > 0 else _NO_PREPAYMENT
     )
     allocations = settled + prepayment.allocations
-    _mark_paid(installments, allocations, on)
+    _mark_paid(installments, on)
     loan.outstanding_principal = _principal_due(installments)
     closed = all(installment.is_paid for installment in installments)
     if closed:
@@ -414,25 +414,24 @@ def _remaining_term(
     (等额本金)."""
     count = len(future)
     current = future[0]
-    if mode is PrepaymentMode.REDUCE_INSTALLMENT:
-        return count
+    payment = current.principal_due + current.interest_due
+    part = current.principal_due
+    if mode is PrepaymentMode.REDUCE_INSTALLMENT or payment <= 0 or part <= 0:
+        return count  # nothing left to keep level: the schedule keeps its length
     if loan.method is RepaymentMethod.EQUAL_INSTALLMENT:
-        payment = current.principal_due + current.interest_due
         return min(
             count, term_for_payment(remaining, annual_rate=loan.annual_rate, payment=payment)
         )
     if loan.method is RepaymentMethod.EQUAL_PRINCIPAL:
-        part = current.principal_due
         return min(count, term_for_principal_part(remaining, principal_part=part))
     return count
 
 
-def _mark_paid(
-    installments: list[LoanInstallment], allocations: tuple[Allocation, ...], on: date
-) -> None:
-    touched = {allocation.installment_number for allocation in allocations}
+def _mark_paid(installments: list[LoanInstallment], on: date) -> None:
+    """Date every installment settled by now, those a re-amortization left at nothing too:
+    an undated one would read as unpaid once its due date passes."""
     for installment in installments:
-        if installment.number in touched and installment.is_paid and installment.paid_on is None:
+        if installment.is_paid and installment.paid_on is None:
             installment.paid_on = on
 
 

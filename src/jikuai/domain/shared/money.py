@@ -14,6 +14,13 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def exact_cents(value: Decimal) -> Decimal | None:
+    """`value` written to the cent (100 → 100.00) if it has no finer digit; None if it has,
+    since an amount of money is never silently rounded."""
+    written = cents(value)
+    return written if written == value else None
+
+
 BASIS_POINT = Decimal("0.0001")
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -98,19 +99,38 @@ _SAVE_APPLICATION = (
         }
     )
 )
-# In whole fen, as the columns store them (read as plain integers): one round trip for both sums.
+
+
+def _fen(column: Any) -> Any:
+    """A money column as the whole fen it stores, for sums computed in the database."""
+    return func.coalesce(func.sum(type_coerce(column, BigInteger)), 0)
+
+
+_ACTIVE_LINE = credit_lines.c.status == CreditLineStatus.ACTIVE.value
+# A customer's total exposure, in fen, in one round trip: term loans still owed; each usable
+# credit line at its whole limit (drawn or not, it is a commitment), and the drawdowns still
+# owed on lines no longer usable; and approvals not yet paid out.
 _EXPOSURE = select(
-    select(func.coalesce(func.sum(type_coerce(loans.c.outstanding_principal, BigInteger)), 0))
+    select(_fen(loans.c.outstanding_principal))
     .where(
         loans.c.customer_id == bindparam("customer_id"),
         loans.c.status == LoanStatus.ACTIVE.value,
-        loans.c.credit_line_id.is_(None),
+        or_(
+            loans.c.credit_line_id.is_(None),
+            loans.c.credit_line_id.in_(select(credit_lines.c.id).where(~_ACTIVE_LINE)),
+        ),
     )
     .scalar_subquery()
-    + select(func.coalesce(func.sum(type_coerce(credit_lines.c.limit_amount, BigInteger)), 0))
+    + select(_fen(credit_lines.c.limit_amount))
+    .where(credit_lines.c.customer_id == bindparam("customer_id"), _ACTIVE_LINE)
+    .scalar_subquery()
+    + select(_fen(loan_applications.c.approved_amount))
     .where(
-        credit_lines.c.customer_id == bindparam("customer_id"),
-        credit_lines.c.status == CreditLineStatus.ACTIVE.value,
+        loan_applications.c.customer_id == bindparam("customer_id"),
+        loan_applications.c.state.in_(
+            [ApplicationState.APPROVED.value, ApplicationState.CONTRACT_SIGNED.value]
+        ),
+        ~exists().where(credit_lines.c.application_id == loan_applications.c.id),
     )
     .scalar_subquery()
 )
@@ -126,8 +146,10 @@ _LATEST_OF = (
     .order_by(loan_products.c.version.desc())
     .limit(1)
 )
+# Installments are read without `institution_id`: it is their loan's, kept for tenancy only.
+_INSTALLMENT_COLUMNS = [column for column in loan_installments.c if column.name != "institution_id"]
 _INSTALLMENTS_OF = (
-    select(loan_installments)
+    select(*_INSTALLMENT_COLUMNS)
     .where(loan_installments.c.loan_id.in_(bindparam("ids", expanding=True)))
     .order_by(loan_installments.c.loan_id, loan_installments.c.number)
 )
@@ -451,8 +473,14 @@ class SqlLoanRepository:
         )
         if added.rowcount != 1:
             raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED)
+        await self._insert_installments(loan, installments)
+
+    async def _insert_installments(
+        self, loan: Loan, installments: Sequence[LoanInstallment]
+    ) -> None:
         await self._connection.execute(
-            _INSERT_INSTALLMENT, [_columns(each) for each in installments]
+            _INSERT_INSTALLMENT,
+            [_columns(each) | {"institution_id": loan.institution_id} for each in installments],
         )
 
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
@@ -519,9 +547,7 @@ class SqlLoanRepository:
                 loan_installments.c.number.in_([each.number for each in installments]),
             )
         )
-        await self._connection.execute(
-            _INSERT_INSTALLMENT, [_columns(each) for each in installments]
-        )
+        await self._insert_installments(loan, installments)
 
     async def add_repayment(self, repayment: RepaymentRecord) -> None:
         """Record a repayment; IDEMPOTENCY_KEY_REUSED when its key was used on the loan."""
@@ -576,8 +602,6 @@ class SqlLoanRepository:
         return [_loan(row) for row in await self._connection.execute(query)]
 
     async def exposure(self, customer_id: uuid.UUID) -> Decimal:
-        """Outstanding principal of term loans plus the full limit of every usable credit line
-        (drawn or not: a line is a commitment)."""
         fen = await self._connection.scalar(_EXPOSURE, {"customer_id": customer_id})
         return Decimal(int(fen or 0)).scaleb(-2)
 

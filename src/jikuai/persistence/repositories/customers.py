@@ -61,6 +61,11 @@ class SqlCustomerRepository:
         row = (await self._connection.execute(query)).first()
         return _customer(row) if row else None
 
+    async def lock(self, customer_id: uuid.UUID) -> None:
+        await self._connection.execute(
+            select(customers.c.id).where(customers.c.id == customer_id).with_for_update()
+        )
+
     async def page(
         self,
         *,

@@ -91,7 +91,8 @@ loan_applications = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Index(None, "institution_id", "state", "id"),
-    Index(None, "institution_id", "customer_id", "id"),
+    Index(None, "customer_id", "state"),
+    Index(None, "state", "id"),
 )
 
 application_transitions = Table(
@@ -125,7 +126,7 @@ credit_lines = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    Index(None, "institution_id", "customer_id"),
+    Index(None, "customer_id", "status"),
 )
 
 loans = Table(
@@ -160,10 +161,13 @@ loans = Table(
     Column("closed_on", Date, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("status_date", Date, nullable=True),
     Column("version", Integer, nullable=False),
     UniqueConstraint("credit_line_id", "draw_key"),
     Index(None, "institution_id", "customer_id", "id"),
     Index(None, "institution_id", "status", "id"),
+    Index(None, "customer_id", "status"),
+    Index(None, "status", "id"),
 )
 
 loan_installments = Table(
@@ -171,6 +175,7 @@ loan_installments = Table(
     metadata,
     Column("loan_id", ForeignKey("loans.id"), primary_key=True),
     Column("number", Integer, primary_key=True),
+    Column("institution_id", ForeignKey("institutions.id"), nullable=False),
     Column("due_date", Date, nullable=False),
     Column("principal", money(), nullable=False),
     Column("interest", money(), nullable=False),

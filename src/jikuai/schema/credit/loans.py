@@ -70,7 +70,9 @@ class LoanApplication(Node):
     purpose: str = strawberry.field(description="Purpose (用途).")
     approved_amount: Decimal | None = strawberry.field(description="Amount approved.")
     approved_term_months: int | None = strawberry.field(description="Term approved.")
-    decision: LoanDecision = strawberry.field(description="The decision taken at submission.")
+    decision: LoanDecision | None = strawberry.field(
+        description="The decision taken at submission; none while a draft."
+    )
     contract: LoanContract | None = strawberry.field(description="Once signed.")
     created_at: datetime.datetime = strawberry.field(description="Submitted at.")
     updated_at: datetime.datetime = strawberry.field(description="Last change.")
@@ -88,7 +90,7 @@ class LoanApplication(Node):
             purpose=found.purpose,
             approved_amount=found.approved_amount,
             approved_term_months=found.approved_term_months,
-            decision=LoanDecision.of_record(found.decision),
+            decision=LoanDecision.of_record(found.decision) if found.decision else None,
             contract=LoanContract(
                 contract_no=contract.contract_no,
                 annual_rate=contract.annual_rate,

@@ -76,6 +76,18 @@ class LoanApplicationInput:
     purpose: str = strawberry.field(default="", description="Purpose (用途).")
 
 
+@strawberry.input(description="An application being filled in (贷款申请草稿).")
+class SaveLoanApplicationDraftInput(LoanApplicationInput):
+    application_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The draft to change; a new draft if omitted."
+    )
+
+
+@strawberry.input(description="An application by ID.")
+class LoanApplicationIdInput:
+    application_id: strawberry.ID = strawberry.field(description="The application.")
+
+
 @strawberry.input(description="A reviewer's decision on an application in manual review.")
 class ReviewLoanApplicationInput:
     application_id: strawberry.ID = strawberry.field(description="The application.")
@@ -123,9 +135,13 @@ class ClassifyLoanInput:
 class RiskAlertActionInput:
     alert_id: strawberry.ID = strawberry.field(description="The alert.")
     note: str | None = strawberry.field(default=None, description="A note.")
-    assignee_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Staff member to assign (for `assignRiskAlert`)."
-    )
+
+
+@strawberry.input(description="Hand an alert to a staff member of its institution.")
+class AssignRiskAlertInput:
+    alert_id: strawberry.ID = strawberry.field(description="The alert.")
+    assignee_id: strawberry.ID = strawberry.field(description="The staff member.")
+    note: str | None = strawberry.field(default=None, description="A note.")
 
 
 @strawberry.input(description="Narrows `loanApplications`.")
@@ -422,6 +438,26 @@ class CreditMutation:
         attempt = await resolve.submit_application(info.context, _application_command(input))
         return _application_payload(attempt, info.context)
 
+    @strawberry.mutation(description="Save an application as a draft, new or changed; no decision.")
+    async def save_loan_application_draft(
+        self, info: Info[Context, None], input: SaveLoanApplicationDraftInput
+    ) -> LoanApplicationPayload:
+        attempt = await resolve.save_draft(
+            info.context,
+            _application_command(input),
+            _optional(input.application_id, "LoanApplication"),
+        )
+        return _application_payload(attempt, info.context)
+
+    @strawberry.mutation(description="Submit a draft: decided at once, as `submitLoanApplication`.")
+    async def submit_loan_application_draft(
+        self, info: Info[Context, None], input: LoanApplicationIdInput
+    ) -> LoanApplicationPayload:
+        attempt = await resolve.submit_draft(
+            info.context, _id(input.application_id, "LoanApplication")
+        )
+        return _application_payload(attempt, info.context)
+
     @strawberry.mutation(description="Approve or reject an application in manual review.")
     async def review_loan_application(
         self, info: Info[Context, None], input: ReviewLoanApplicationInput
@@ -449,7 +485,7 @@ class CreditMutation:
 
     @strawberry.mutation(description="The customer signs the contract; the rate is fixed now.")
     async def sign_loan_contract(
-        self, info: Info[Context, None], input: LoanApplicationActionInput
+        self, info: Info[Context, None], input: LoanApplicationIdInput
     ) -> LoanApplicationPayload:
         attempt = await resolve.sign_contract(
             info.context, _id(input.application_id, "LoanApplication")
@@ -458,7 +494,7 @@ class CreditMutation:
 
     @strawberry.mutation(description="Disburse a signed contract (放款); books loan and schedule.")
     async def disburse_loan(
-        self, info: Info[Context, None], input: LoanApplicationActionInput
+        self, info: Info[Context, None], input: LoanApplicationIdInput
     ) -> LoanPayload:
         attempt = await resolve.disburse(info.context, _id(input.application_id, "LoanApplication"))
         return _loan_payload(attempt, info.context)
@@ -515,9 +551,14 @@ class CreditMutation:
 
     @strawberry.mutation(description="Assign an alert to a staff member of the institution.")
     async def assign_risk_alert(
-        self, info: Info[Context, None], input: RiskAlertActionInput
+        self, info: Info[Context, None], input: AssignRiskAlertInput
     ) -> RiskAlertPayload:
-        return await _alert_action(info.context, input, monitoring.assign_alert)
+        attempt = await resolve.assign_alert(
+            info.context,
+            monitoring.AlertAction(alert_id=_id(input.alert_id, "RiskAlert"), note=input.note),
+            _id(input.assignee_id, "Staff"),
+        )
+        return _alert_payload(attempt, info.context)
 
     @strawberry.mutation(description="Close an alert.")
     async def close_risk_alert(
@@ -554,7 +595,6 @@ async def _alert_action(
         monitoring.AlertAction(
             alert_id=_id(input.alert_id, "RiskAlert"),
             note=input.note,
-            assignee_id=_optional(input.assignee_id, "Staff"),
         ),
     )
     return _alert_payload(attempt, context)

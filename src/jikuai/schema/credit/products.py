@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from jikuai.domain.credit import model, products
 from jikuai.domain.credit.catalog import DefineProduct
-from jikuai.domain.credit.decisions import Decision
+from jikuai.domain.credit.decisions import Decision, Outcome
 from jikuai.domain.credit.documents import terms_document, terms_from_document
 from jikuai.domain.credit.schedules import build_schedule
 from jikuai.domain.credit.scorecards import Grade
@@ -33,6 +33,7 @@ strawberry.enum(
 strawberry.enum(products.LprTenor, name="LprTenor", description="LPR tenor (期限品种).")
 strawberry.enum(products.PricingKind, name="PricingKind", description="LPR-based or fixed.")
 strawberry.enum(Grade, name="CreditGrade", description="Credit grade (信用等级), AAA … C.")
+strawberry.enum(Outcome, name="DecisionOutcome", description="Automatic approval, review or not.")
 
 
 @strawberry.type(description="How a product is priced (定价).")
@@ -161,7 +162,10 @@ class ScorecardBinInput:
     lower: Decimal | None = strawberry.field(default=None, description="Inclusive lower bound.")
     upper: Decimal | None = strawberry.field(default=None, description="Exclusive upper bound.")
     values: list[str] = strawberry.field(
-        default_factory=list, description="Enumerated values (`true`/`false` for flags)."
+        default_factory=list, description="Enumerated text values, e.g. segments."
+    )
+    flag: bool | None = strawberry.field(
+        default=None, description="For a yes/no variable: the value this bin holds."
     )
 
 
@@ -308,14 +312,20 @@ def to_define_product(input: LoanProductInput) -> DefineProduct:
 
 def _document(value: object) -> Any:
     """An input object as the camelCase document `terms_from_document` reads."""
+    if isinstance(value, ScorecardBinInput):
+        flags = [] if value.flag is None else [value.flag]
+        return {
+            "points": str(value.points),
+            "lower": _document(value.lower),
+            "upper": _document(value.upper),
+            "values": [*value.values, *flags],
+        }
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             _camel(item.name): _document(getattr(value, item.name))
             for item in dataclasses.fields(value)
         }
     if isinstance(value, list):
-        if all(isinstance(each, str) and each in ("true", "false") for each in value) and value:
-            return [each == "true" for each in value]
         return [_document(each) for each in value]
     if isinstance(value, Decimal):
         return str(value)
@@ -377,7 +387,7 @@ class LimitSteps:
 
 @strawberry.type(description="A credit decision: admission → rating → limit (授信决策).")
 class LoanDecision:
-    outcome: str = strawberry.field(description="AUTO_APPROVED, MANUAL_REVIEW or REJECTED.")
+    outcome: Outcome = strawberry.field(description="What the decision was.")
     reasons: list[str] = strawberry.field(description="Reason codes.")
     rules: list[RuleOutcome] = strawberry.field(description="Every admission rule's result.")
     score: int | None = strawberry.field(description="Scorecard score.")
@@ -393,7 +403,7 @@ class LoanDecision:
         limit = record.get("limit")
         approved = record.get("approved_amount")
         return cls(
-            outcome=record["outcome"],
+            outcome=Outcome(record["outcome"]),
             reasons=list(record["reasons"]),
             rules=[
                 RuleOutcome(

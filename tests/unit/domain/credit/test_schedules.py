@@ -461,3 +461,17 @@ def test_a_year_has_360_or_365_days() -> None:
             days=30,
             days_in_year=366,
         )
+
+
+@pytest.mark.parametrize("start", [date(1969, 12, 31), date(2201, 1, 1), date(9999, 6, 1)])
+def test_a_start_date_outside_the_calendar_a_loan_can_have_is_refused(start: date) -> None:
+    with pytest.raises(DomainError) as raised:
+        build_schedule(
+            Decimal("1000"),
+            annual_rate=Decimal("0.0435"),
+            method=RepaymentMethod.EQUAL_INSTALLMENT,
+            start=start,
+            term_months=360,
+        )
+    assert raised.value.code is ErrorCode.INVALID_DATE
+    assert raised.value.field == ("startDate",)

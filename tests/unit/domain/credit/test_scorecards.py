@@ -372,3 +372,9 @@ def test_touching_intervals_and_distinct_values_do_not_overlap() -> None:
         Bin(Decimal(0), values=("A", True)),
         Bin(Decimal(0), values=("true", False)),
     ).validate()
+
+
+@pytest.mark.parametrize("intercept", ["100000000", "-51", "NaN"])
+def test_an_intercept_that_could_not_be_turned_back_into_odds_is_refused(intercept: str) -> None:
+    card = dataclasses.replace(CARD, intercept=Decimal(intercept))
+    assert invalid_field(card) == ("scorecard", "intercept")

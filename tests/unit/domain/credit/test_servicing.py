@@ -532,3 +532,30 @@ def test_repayments_keep_the_books_consistent(
         apply_repayment(loan, installments, payoff_amount(loan, installments, on), on)
     assert loan.status is LoanStatus.CLOSED
     assert sum(each.principal_paid for each in installments) == principal
+
+
+def test_installments_a_prepayment_empties_are_dated_paid() -> None:
+    """What a re-amortization leaves at 0.00 is settled, and must not read as unpaid later."""
+    loan, installments = book(Decimal("12000.00"), method=RepaymentMethod.EQUAL_PRINCIPAL)
+    on = loan.start_date + timedelta(days=3)
+    payoff = payoff_amount(loan, installments, on)
+
+    apply_repayment(loan, installments, payoff - Decimal("0.05"), on)
+
+    settled = [each for each in installments if each.is_paid]
+    assert len(settled) >= 2
+    assert all(each.paid_on == on for each in settled)
+    assert [each.principal_due for each in installments if not each.is_paid] == [Decimal("0.05")]
+
+
+def test_reducing_the_term_after_the_current_installment_is_emptied_keeps_the_length() -> None:
+    loan, installments = book(Decimal("12000.00"), method=RepaymentMethod.EQUAL_PRINCIPAL)
+    on = loan.start_date + timedelta(days=3)
+    payoff = payoff_amount(loan, installments, on)
+    apply_repayment(loan, installments, payoff - Decimal("0.05"), on)
+
+    repaid = apply_repayment(
+        loan, installments, Decimal("0.01"), on, mode=PrepaymentMode.REDUCE_TERM
+    )
+
+    assert repaid.principal_paid + repaid.interest_paid == Decimal("0.01")

@@ -155,14 +155,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("loan_applications", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_loan_applications_institution_id_customer_id_id"),
-            ["institution_id", "customer_id", "id"],
+            batch_op.f("ix_loan_applications_customer_id_state"),
+            ["customer_id", "state"],
             unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_loan_applications_institution_id_state_id"),
             ["institution_id", "state", "id"],
             unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_loan_applications_state_id"), ["state", "id"], unique=False
         )
 
     op.create_table(
@@ -234,8 +237,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("credit_lines", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_credit_lines_institution_id_customer_id"),
-            ["institution_id", "customer_id"],
+            batch_op.f("ix_credit_lines_customer_id_status"),
+            ["customer_id", "status"],
             unique=False,
         )
 
@@ -270,6 +273,7 @@ def upgrade() -> None:
         sa.Column("closed_on", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status_date", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
@@ -304,6 +308,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_loans_customer_id_status"), ["customer_id", "status"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_loans_institution_id_customer_id_id"),
             ["institution_id", "customer_id", "id"],
             unique=False,
@@ -313,11 +320,13 @@ def upgrade() -> None:
             ["institution_id", "status", "id"],
             unique=False,
         )
+        batch_op.create_index(batch_op.f("ix_loans_status_id"), ["status", "id"], unique=False)
 
     op.create_table(
         "loan_installments",
         sa.Column("loan_id", sa.Uuid(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("institution_id", sa.Uuid(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=False),
         sa.Column("principal", sa.BigInteger(), nullable=False),
         sa.Column("interest", sa.BigInteger(), nullable=False),
@@ -327,6 +336,11 @@ def upgrade() -> None:
         sa.Column("penalty_paid", sa.BigInteger(), nullable=False),
         sa.Column("penalty_accrued_to", sa.Date(), nullable=True),
         sa.Column("paid_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["institution_id"],
+            ["institutions.id"],
+            name=op.f("fk_loan_installments_institution_id_institutions"),
+        ),
         sa.ForeignKeyConstraint(
             ["loan_id"], ["loans.id"], name=op.f("fk_loan_installments_loan_id_loans")
         ),
@@ -411,12 +425,14 @@ def downgrade() -> None:
     op.drop_table("loan_repayments")
     op.drop_table("loan_installments")
     with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loans_status_id"))
         batch_op.drop_index(batch_op.f("ix_loans_institution_id_status_id"))
         batch_op.drop_index(batch_op.f("ix_loans_institution_id_customer_id_id"))
+        batch_op.drop_index(batch_op.f("ix_loans_customer_id_status"))
 
     op.drop_table("loans")
     with op.batch_alter_table("credit_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_credit_lines_institution_id_customer_id"))
+        batch_op.drop_index(batch_op.f("ix_credit_lines_customer_id_status"))
 
     op.drop_table("credit_lines")
     with op.batch_alter_table("application_transitions", schema=None) as batch_op:
@@ -424,8 +440,9 @@ def downgrade() -> None:
 
     op.drop_table("application_transitions")
     with op.batch_alter_table("loan_applications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loan_applications_state_id"))
         batch_op.drop_index(batch_op.f("ix_loan_applications_institution_id_state_id"))
-        batch_op.drop_index(batch_op.f("ix_loan_applications_institution_id_customer_id_id"))
+        batch_op.drop_index(batch_op.f("ix_loan_applications_customer_id_state"))
 
     op.drop_table("loan_applications")
     op.drop_table("lpr_rates")
