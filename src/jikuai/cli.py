@@ -135,7 +135,12 @@ def _jobs_run(settings: Settings, arguments: argparse.Namespace) -> int:
     from jikuai.domain.credit.monitoring import run_credit_daily
 
     now = datetime.now(UTC)
-    on = arguments.date or business_date(now)
+    today = business_date(now)
+    on = arguments.date or today
+    if on > today:
+        # Penalty accrued for days that have not happened could not be taken back.
+        print(f"jikuai: {on} has not come yet (today is {today})", file=sys.stderr)
+        return 2
 
     async def run() -> str:
         services = build_services(settings)

@@ -3,11 +3,9 @@
 Each test has its own embedded stack, since rotating keys changes what every other test sees.
 """
 
-import asyncio
 import itertools
-import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from jikuai import cli
 from jikuai.app import create_app
 from jikuai.container import build_services
 from jikuai.domain.customers.services import reencrypt_customers
 from jikuai.persistence.tables.customers import customers
 from jikuai.security import EnvelopeInvalid, EnvelopeOpener, KeyRing, TransportKey, seal
+from tests.support.cli import run_cli
 from tests.support.stack import REGISTER, Stack, open_stack
 
 WECHAT = ("http://127.0.0.1:9", "wx1234567890abcdef", "test-wechat-secret")
@@ -31,29 +29,6 @@ CUSTOMERS = """
 { customers(first: 100) { edges { node { id nameMasked phoneMasked idNumberMasked } } } }
 """
 NAMES = ["王小明", "李四", "赵六", "钱七", "孙八", "周九"]
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI configures process-wide logging; put it back for the tests that follow."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    httpx_level = logging.getLogger("httpx").level
-    access_disabled = logging.getLogger("uvicorn.access").disabled
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.getLogger("httpx").setLevel(httpx_level)
-    logging.getLogger("uvicorn.access").disabled = access_disabled
-
-
-@pytest.fixture
-def cli_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What an operator's shell holds: the settings of the stack under `tmp_path`."""
-    for name in ("JIKUAI_ENV", "JIKUAI_KEYS_DIR", "JIKUAI_REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("JIKUAI_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("JIKUAI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'jikuai.db'}")
 
 
 @asynccontextmanager
@@ -89,11 +64,6 @@ def rotate(stack: Stack, now: datetime) -> KeyRing:
     rotated = KeyRing.load(stack.settings.key_directory).rotated(now=now, retirement=RETIREMENT)
     rotated.save(stack.settings.key_directory)
     return rotated
-
-
-async def run_cli(*argv: str) -> int:
-    """The `jikuai` command in-process; a worker thread, since it runs its own event loop."""
-    return await asyncio.to_thread(cli.main, list(argv))
 
 
 async def stored(stack: Stack) -> dict[uuid.UUID, Any]:

@@ -4,6 +4,7 @@ be served."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -246,3 +247,18 @@ async def test_amounts_no_account_could_hold_are_refused_up_front(
 
     assert body["data"] is None
     assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+async def test_simultaneous_applications_share_one_exposure_cap(stack: Stack) -> None:
+    product = await _exposure_capped_product(stack)
+    token, customer_id = await customer_token(stack)
+
+    answers = await asyncio.gather(
+        *(
+            submit(stack, token, customer_id=customer_id, product_id=product["id"], amount="100000")
+            for _ in range(8)
+        )
+    )
+
+    states = [each["application"]["state"] for each in answers]
+    assert states.count("APPROVED") == 4  # 4 × 100,000 fill the cap of 400,000

@@ -3,6 +3,7 @@ and who may see it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -201,3 +202,18 @@ async def test_another_institution_and_another_customer_see_nothing(stack: Stack
     ]
     unchanged = (await stack.gql(LOAN, {"id": loan["id"]}, token=token))["data"]["loan"]
     assert unchanged["repayments"] == []
+
+
+async def test_simultaneous_repayments_with_one_key_pay_once(stack: Stack) -> None:
+    token, _, loan = await disbursed_loan(stack)
+    key = str(uuid.uuid4())
+
+    answers = await asyncio.gather(
+        *(_repay(stack, token, loan["id"], "1000.00", key) for _ in range(4))
+    )
+
+    assert [each["userErrors"] for each in answers] == [[]] * 4
+    assert sorted(each["replayed"] for each in answers) == [False, True, True, True]
+    after = (await stack.gql(LOAN, {"id": loan["id"]}, token=token))["data"]["loan"]
+    assert len(after["repayments"]) == 1
+    assert after["outstandingPrincipal"] == "99000.00"

@@ -44,8 +44,6 @@ ALLOWED: dict[ApplicationState, frozenset[ApplicationState]] = {
     _S.APPROVED: frozenset({_S.CONTRACT_SIGNED, _S.WITHDRAWN, _S.EXPIRED}),
     _S.CONTRACT_SIGNED: frozenset({_S.DISBURSED, _S.WITHDRAWN}),
 }
-# States in which an application waits on the customer or the bank, and may lapse.
-OPEN_STATES = frozenset({_S.DRAFT, _S.MANUAL_REVIEW, _S.APPROVED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -514,11 +514,11 @@ async def _customer(
     """The applicant: the customer themself, or one of the staff member's institution. With
     `lock`, their credit is held until the transaction ends, so two decisions about the same
     customer's exposure are taken one after the other."""
+    if lock:
+        await uow.customers.lock(customer_id)
     found = await uow.customers.by_id([customer_id], institution_id=None)
     if not found or not actor.may_see_customer(found[0].id, found[0].institution_id):
         raise DomainError(ErrorCode.NOT_FOUND, field=("customerId",))
-    if lock:
-        await uow.customers.lock(customer_id)
     return found[0]
 
 

@@ -62,6 +62,14 @@ class SqlCustomerRepository:
         return _customer(row) if row else None
 
     async def lock(self, customer_id: uuid.UUID) -> None:
+        """A row lock on PostgreSQL. SQLite has none: there a no-op write takes the database's
+        write lock, which the driver's transaction begins with, so what the transaction reads
+        next cannot change under it."""
+        if self._connection.dialect.name == "sqlite":
+            await self._connection.execute(
+                update(customers).where(customers.c.id == customer_id).values(id=customers.c.id)
+            )
+            return
         await self._connection.execute(
             select(customers.c.id).where(customers.c.id == customer_id).with_for_update()
         )
