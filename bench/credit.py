@@ -1,9 +1,12 @@
 """The retail credit phase: automatic loan decisions and repayment schedules.
 
-- `submitLoanApplication` on the automatic path (admission, scorecard, limit, persist): the
-  demo teacher of `yushu` asks for 50,000 of 园丁贷 (YDD) over 36 months, under the product's
-  auto-approval maximum and the limit, so every request is approved without review (term-loan
-  approvals do not add to exposure, so repetitions stay on the automatic path).
+- `submitLoanApplication` on the automatic path (admission, scorecard, limit, persist): 100
+  teachers of `yushu` born in 1988, registered for the bench, in turn ask for 50,000 over
+  36 months of `BENCHYDD`, the demo's 园丁贷 (YDD) with a total-exposure cap no one reaches.
+  Every approval counts towards its applicant's exposure, so under YDD's own cap the run would
+  soon measure reviews instead; with this cap each request takes every step of the decision and
+  is approved without review. Many applicants, because decisions about one customer's credit
+  are taken one after the other.
 - `loanSchedulePreview` of a 360-month loan over HTTP, and `build_schedule` of the same loan
   in-process with `timeit`.
 """
@@ -12,15 +15,24 @@ from __future__ import annotations
 
 import statistics
 import timeit
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bench import api
+from bench import api, dataset
+from jikuai.config import Settings
+from jikuai.container import build_services
+from jikuai.demo_products import demo_products
+from jikuai.domain.credit.catalog import DefineProduct, create_product
+from jikuai.domain.customers.model import Segment
+from jikuai.domain.tenancy.actors import Actor
 
 OFFICER = "yushu-officer"
-PRODUCT_CODE = "YDD"
+PRODUCT_CODE = "BENCHYDD"
+BASE_PRODUCT_CODE = "YDD"
+PRODUCT_ADMIN = "yushu-admin"
+UNREACHED_EXPOSURE = Decimal("100000000000")
 TARGET_P99_MS = 50.0
 # The decision is measured at several loads; the target is judged at the design point: a
 # handful of decisions in flight per worker, what one worker of a pilot institution carries.
@@ -37,9 +49,12 @@ PREVIEW_QUERY = (
     'query Preview { loanSchedulePreview(input: {amount: "1000000", termMonths: 360, '
     'method: EQUAL_INSTALLMENT, annualRate: "0.0435"}) { totalInterest } }'
 )
+APPLICANTS = 100
+APPLICANT_AREA_CODE = "220185"  # apart from the demo's and the other bench customers' numbers
+APPLICANTS_BORN = date(1988, 6, 1)  # within every demo product's age rule
 _TEACHERS = (
-    "query Teachers { customers(first: 20, filter: {segment: TEACHER}) "
-    "{ edges { node { id segment } } } }"
+    "query Teachers($after: String) { customers(first: 100, after: $after, "
+    "filter: {segment: TEACHER}) { edges { node { id } } pageInfo { hasNextPage endCursor } } }"
 )
 _PRODUCTS = "query Products { loanProducts { id code } }"
 
@@ -47,13 +62,13 @@ _PRODUCTS = "query Products { loanProducts { id code } }"
 @dataclass(frozen=True, slots=True)
 class Fixture:
     token: str
-    customer_id: str
+    customer_ids: list[str]
     product_id: str
 
-    def submit_variables(self) -> dict[str, Any]:
+    def submit_variables(self, customer_id: str) -> dict[str, Any]:
         return {
             "input": {
-                "customerId": self.customer_id,
+                "customerId": customer_id,
                 "productId": self.product_id,
                 "amount": "50000",
                 "termMonths": 36,
@@ -68,9 +83,7 @@ def fixture(port: int, password: str) -> Fixture:
     graph = api.Api(port)
     try:
         token = graph.sign_in(OFFICER, password)
-        edges = graph.call(_TEACHERS)["customers"]["edges"]
-        if not edges:
-            raise api.SetupError(f"{OFFICER} sees no TEACHER customer: did `seed demo` run?")
+        applicants = _applicant_ids(graph)
         products = [
             product
             for product in graph.call(_PRODUCTS)["loanProducts"]
@@ -78,14 +91,65 @@ def fixture(port: int, password: str) -> Fixture:
         ]
         if not products:
             raise api.SetupError(f"no {PRODUCT_CODE} product in loanProducts")
-        found = Fixture(token, str(edges[0]["node"]["id"]), str(products[0]["id"]))
+        found = Fixture(token, applicants, str(products[0]["id"]))
         # One untimed call: the automatic path must approve, or the scenario measures errors.
-        payload = graph.call(SUBMIT_QUERY, found.submit_variables())["submitLoanApplication"]
+        variables = found.submit_variables(found.customer_ids[0])
+        payload = graph.call(SUBMIT_QUERY, variables)["submitLoanApplication"]
         if payload["userErrors"] or (payload["application"] or {}).get("state") != "APPROVED":
             raise api.SetupError(f"submitLoanApplication not approved automatically: {payload}")
         return found
     finally:
         graph.close()
+
+
+def _applicant_ids(graph: api.Api) -> list[str]:
+    """The bench's applicants: the last teachers registered, which `prepare` registered."""
+    ids: list[str] = []
+    after = None
+    while True:
+        page = graph.call(_TEACHERS, {"after": after})["customers"]
+        ids += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    if len(ids) < APPLICANTS:
+        raise api.SetupError(f"{OFFICER} sees {len(ids)} teachers: did `prepare` run?")
+    return ids[-APPLICANTS:]
+
+
+async def prepare(settings: Settings) -> None:
+    """The product and the applicants (untimed)."""
+    await add_product(settings)
+    crowd = dataset.people(
+        APPLICANT_AREA_CODE,
+        APPLICANTS,
+        seed="jikuai-bench-credit",
+        first_birth=APPLICANTS_BORN,
+        segments=(Segment.TEACHER,),
+    )
+    await dataset.seed_customers(settings, APPLICANTS, crowd=crowd)
+
+
+async def add_product(settings: Settings) -> None:
+    """`BENCHYDD`: YDD's terms with an exposure cap no one reaches, made by the institution's
+    admin through the product use case, as `createLoanProduct` would (untimed)."""
+    services = build_services(settings)
+    session = services.database.session()
+    try:
+        admin = await (await session.reads()).tenancy.staff_by_username(PRODUCT_ADMIN)
+        if admin is None:
+            raise api.SetupError(f"{PRODUCT_ADMIN} missing: did `jikuai seed demo` run?")
+        terms = dict(demo_products())[BASE_PRODUCT_CODE]
+        policy = replace(terms.limit_policy, max_total_exposure=UNREACHED_EXPOSURE)
+        await create_product(
+            DefineProduct(PRODUCT_CODE, replace(terms, limit_policy=policy)),
+            actor=Actor.of_staff(admin),
+            uow=session.unit_of_work(),
+            now=datetime.now(UTC),
+        )
+    finally:
+        await session.close()
+        await services.close()
 
 
 def sweep(harness_concurrency: int) -> list[int]:

@@ -46,17 +46,24 @@ class Person:
     segment: Segment
 
 
-def people(area_code: str, count: int, *, seed: str) -> Iterator[Person]:
-    """`count` made-up people with distinct valid ID numbers (one birth date per 500)."""
+def people(
+    area_code: str,
+    count: int,
+    *,
+    seed: str,
+    first_birth: date = date(1960, 1, 1),
+    segments: tuple[Segment, ...] = SEGMENTS,
+) -> Iterator[Person]:
+    """`count` made-up people with distinct valid ID numbers (one birth date per 500), their
+    segments taken in turn."""
     draw = random.Random(seed)
-    first_birth = date(1960, 1, 1)
     for number in range(count):
         birth = first_birth + timedelta(days=number // 500)
         yield Person(
             name=draw.choice(_SURNAMES) + "".join(draw.choices(_GIVEN, k=draw.randint(1, 2))),
             id_number=demo_id_number(area_code, birth, number % 500 * 2 + 1),
             phone=draw.choice(_PHONE_PREFIXES) + f"{draw.randrange(10**8):08d}",
-            segment=SEGMENTS[number % len(SEGMENTS)],
+            segment=segments[number % len(segments)],
         )
 
 
@@ -110,8 +117,15 @@ async def check_redis(url: str) -> str:
         await redis.aclose()
 
 
-async def seed_customers(settings: Settings, count: int, *, parallel: int = 4) -> float:
-    """Register `count` customers in the bench institution as its loan officer would.
+async def seed_customers(
+    settings: Settings,
+    count: int,
+    *,
+    parallel: int = 4,
+    crowd: Iterator[Person] | None = None,
+) -> float:
+    """Register `count` customers in the bench institution as its loan officer would: the
+    bench's usual crowd, or the people of `crowd`.
 
     Runs the project's own registration (validation, encryption, blind indexes, one transaction
     each); returns the seconds it took.
@@ -127,7 +141,7 @@ async def seed_customers(settings: Settings, count: int, *, parallel: int = 4) -
         if officer is None:
             raise RuntimeError(f"{OFFICER} missing: did `jikuai seed demo` run?")
         actor = Actor.of_staff(officer)
-        pending = list(people(SEED_AREA_CODE, count, seed="jikuai-bench"))
+        pending = list(crowd or people(SEED_AREA_CODE, count, seed="jikuai-bench"))
 
         async def register_some(chunk: list[Person]) -> None:
             session = services.database.session()
