@@ -138,6 +138,25 @@ async def product(context: Context, key: uuid.UUID) -> LoanProduct | None:
     return found if customer and customer.institution_id == found.institution_id else None
 
 
+async def risk_alert(context: Context, key: uuid.UUID) -> RiskAlert | None:
+    """An alert, for credit staff of its institution (and province staff)."""
+    actor = await context.require_actor()
+    found = await (await context.db.reads()).alerts.by_id(key)
+    if found is None or not actor.is_staff:
+        return None
+    return found if sees_credit_of(actor, found.institution_id, found.customer_id) else None
+
+
+async def list_entry(context: Context, key: uuid.UUID) -> CreditListEntry | None:
+    """A list entry, for the list keepers of its institution (and province staff)."""
+    actor = await context.require_actor()
+    found = await (await context.db.reads()).credit_lists.by_id(key)
+    if found is None or not actor.is_staff:
+        return None
+    keeper = actor.role in LIST_KEEPERS and actor.institution_id == found.institution_id
+    return found if keeper or actor.sees_all_institutions else None
+
+
 async def _scope(context: Context) -> tuple[uuid.UUID | None, uuid.UUID | None] | None:
     """(institution, customer) a list is limited to; None when the actor sees nothing."""
     actor = await context.require_actor()

@@ -14,6 +14,7 @@ from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import NotFound
 from jikuai.schema.credit.loans import CreditLine, Loan, LoanApplication
 from jikuai.schema.credit.products import LoanProduct
+from jikuai.schema.credit.risk import CreditListEntry, RiskAlert
 from jikuai.schema.customers import Customer
 from jikuai.schema.relay import Node, from_global_id
 from jikuai.schema.tenancy import Branch, Institution, Staff
@@ -56,6 +57,16 @@ async def _credit_line(context: Context, key: uuid.UUID) -> Node | None:
     return CreditLine.of(found) if found else None
 
 
+async def _risk_alert(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_credit.risk_alert(context, key)
+    return RiskAlert.of(found) if found else None
+
+
+async def _list_entry(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_credit.list_entry(context, key)
+    return CreditListEntry.of(found) if found else None
+
+
 async def _product(context: Context, key: uuid.UUID) -> Node | None:
     found = await resolve_credit.product(context, key)
     return LoanProduct.of(found) if found else None
@@ -66,6 +77,8 @@ _CREDIT_NODES: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]]
     "Loan": _loan,
     "CreditLine": _credit_line,
     "LoanProduct": _product,
+    "RiskAlert": _risk_alert,
+    "CreditListEntry": _list_entry,
 }
 
 

@@ -78,6 +78,7 @@ mutation($id: ID!, $to: ID!) {
 ALERTS = """
 query($loan: ID!) { riskAlerts(filter: {loanId: $loan}) { edges { node { id kind } } } }
 """
+NODE = "query($id: ID!) { node(id: $id) { id } }"
 LINES = """
 query($id: ID!) { customer(id: $id) { creditLines { id status available } } }
 """
@@ -214,6 +215,31 @@ async def test_alerts_are_assigned_within_the_institution_only(stack: Stack) -> 
     assert to_foreign["userErrors"] == [{"field": ["assigneeId"], "code": "NOT_FOUND"}]
     assert to_officer["userErrors"] == []
     assert to_officer["alert"]["assigneeId"] == officer
+
+
+async def test_alerts_and_list_entries_are_nodes_for_their_institution_only(
+    stack: Stack,
+) -> None:
+    _, _, loan = await disbursed_loan(stack)
+    first_due = date.fromisoformat(loan["installments"][0]["dueDate"])
+    await daily_pass(stack, first_due + timedelta(days=2))
+    risk = await stack.token("alpha-risk")
+    alerts = (await stack.gql(ALERTS, {"loan": loan["id"]}, token=risk))["data"]["riskAlerts"]
+    alert_id = alerts["edges"][0]["node"]["id"]
+    entry_id = (await add_list_entry(stack, stack.new_id_number()))["entry"]["id"]
+
+    def seen(body: dict[str, Any]) -> bool:
+        return "errors" not in body and body["data"]["node"] is not None
+
+    for node_id, allowed, refused in (
+        (alert_id, ["alpha-risk", "alpha-officer", "prov-admin"], ["beta-risk"]),
+        (entry_id, ["alpha-risk", "alpha-admin", "prov-admin"], ["alpha-officer", "beta-risk"]),
+    ):
+        for username in allowed:
+            assert seen(await stack.gql(NODE, {"id": node_id}, token=await stack.token(username)))
+        for username in refused:
+            body = await stack.gql(NODE, {"id": node_id}, token=await stack.token(username))
+            assert error_codes(body) == ["NOT_FOUND"]
 
 
 async def test_revoking_a_whitelist_entry_ends_the_fast_lane(stack: Stack) -> None:

@@ -244,7 +244,7 @@ async def _alert_to_handle(
     allows what they are about to do."""
     if not actor.is_staff or actor.role not in CREDIT_STAFF:
         raise PermissionDenied
-    alert = await uow.alerts.by_id(alert_id)
+    alert = await uow.alerts.for_update(alert_id)
     if alert is None or alert.institution_id != actor.institution_id:
         raise DomainError(ErrorCode.NOT_FOUND, field=("alertId",))
     if alert.status not in allowed:

@@ -648,6 +648,11 @@ class SqlAlertRepository:
         return added.rowcount == 1
 
     async def by_id(self, alert_id: uuid.UUID) -> RiskAlert | None:
+        query = select(risk_alerts).where(risk_alerts.c.id == alert_id)
+        row = (await self._connection.execute(query)).first()
+        return _alert(row) if row else None
+
+    async def for_update(self, alert_id: uuid.UUID) -> RiskAlert | None:
         query = select(risk_alerts).where(risk_alerts.c.id == alert_id).with_for_update()
         row = (await self._connection.execute(query)).first()
         return _alert(row) if row else None
