@@ -404,16 +404,21 @@ class OpenLine:
     application: dict[str, Any]
 
 
-async def open_line(stack: Stack, limit: str = "50000") -> OpenLine:
+async def revolving_product(stack: Stack, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """A credit-line product at the 1-year LPR + 50 bp, approved automatically to 100,000."""
     await publish_lpr(stack, "ONE_YEAR", rate="0.0345")
-    product = await create_product(
+    return await create_product(
         stack,
         methods=["REVOLVING"],
         term_months=[],
         pricing=lpr(50),
         auto_approval_max="100000",
-        rules=[AGE_RULE, NOT_BLACKLISTED, WHITELISTED],
+        rules=rules,
     )
+
+
+async def open_line(stack: Stack, limit: str = "50000") -> OpenLine:
+    product = await revolving_product(stack, [AGE_RULE, NOT_BLACKLISTED, WHITELISTED])
     id_number = stack.new_id_number()
     token, customer_id = await customer_token(stack, id_number=id_number)
     await add_list_entry(stack, id_number, limit=limit)

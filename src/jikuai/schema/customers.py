@@ -166,9 +166,9 @@ class CustomerQuery:
                 phone=given.phone,
             ),
         )
-        return Connection[Customer].of(
-            [Customer.of(each, info.context) for each in page.customers],
-            [each.id for each in page.customers],
+        return Connection[Customer].of_rows(
+            page.customers,
+            lambda each: Customer.of(each, info.context),
             has_next_page=page.has_next_page,
             after=after is not None,
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
@@ -64,10 +65,30 @@ class Edge(Generic[N]):
     node: N = strawberry.field(description="The item.")
 
 
+class HasId(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+T = TypeVar("T", bound=HasId)
+
+
 @strawberry.type(description="A page of a list, ordered by creation; page with `first`/`after`.")
 class Connection(Generic[N]):
     edges: list[Edge[N]] = strawberry.field(description="The items of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Where this page sits.")
+
+    @classmethod
+    def of_rows(
+        cls, rows: Sequence[T], node: Callable[[T], N], *, has_next_page: bool, after: bool
+    ) -> Connection[N]:
+        """The page of `rows` (keyed by their ids), each shown as `node(row)`."""
+        return cls.of(
+            [node(row) for row in rows],
+            [row.id for row in rows],
+            has_next_page=has_next_page,
+            after=after,
+        )
 
     @classmethod
     def of(

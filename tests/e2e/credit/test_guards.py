@@ -73,6 +73,18 @@ async def _exposure_capped_product(stack: Stack) -> dict[str, Any]:
     )
 
 
+async def _second_application(stack: Stack) -> str:
+    """A customer's second 300,000 under the 400,000 cap, waiting in review: its id."""
+    product = await _exposure_capped_product(stack)
+    token, customer_id = await customer_token(stack)
+    await submit(stack, token, customer_id=customer_id, product_id=product["id"], amount="300000")
+    waiting = await submit(
+        stack, token, customer_id=customer_id, product_id=product["id"], amount="300000"
+    )
+    application_id: str = waiting["application"]["id"]
+    return application_id
+
+
 async def test_approvals_not_yet_paid_out_count_against_total_exposure(stack: Stack) -> None:
     product = await _exposure_capped_product(stack)
     token, customer_id = await customer_token(stack)
@@ -93,13 +105,7 @@ async def test_approvals_not_yet_paid_out_count_against_total_exposure(stack: St
 
 
 async def test_a_reviewer_approves_within_the_decisions_limit(stack: Stack) -> None:
-    product = await _exposure_capped_product(stack)
-    token, customer_id = await customer_token(stack)
-    await submit(stack, token, customer_id=customer_id, product_id=product["id"], amount="300000")
-    waiting = await submit(
-        stack, token, customer_id=customer_id, product_id=product["id"], amount="300000"
-    )
-    application_id = waiting["application"]["id"]
+    application_id = await _second_application(stack)
 
     above = await review(stack, "alpha-risk", application_id, amount="300000")
     suggested = await review(stack, "alpha-risk", application_id)
@@ -110,17 +116,12 @@ async def test_a_reviewer_approves_within_the_decisions_limit(stack: Stack) -> N
 
 
 async def test_rejecting_takes_a_role_of_the_approval_authority(stack: Stack) -> None:
-    product = await _exposure_capped_product(stack)
-    token, customer_id = await customer_token(stack)
-    await submit(stack, token, customer_id=customer_id, product_id=product["id"], amount="300000")
-    waiting = await submit(
-        stack, token, customer_id=customer_id, product_id=product["id"], amount="300000"
-    )
+    application_id = await _second_application(stack)
 
     body = await stack.gql(
         """mutation($id: ID!) { reviewLoanApplication(input: {applicationId: $id,
             approve: false, reason: "no"}) { application { state } } }""",
-        {"id": waiting["application"]["id"]},
+        {"id": application_id},
         token=await stack.token("alpha-admin"),
     )
 

@@ -24,15 +24,13 @@ from tests.support.credit import (
     add_list_entry,
     application_input,
     audit_actions,
-    create_product,
     customer_token,
     daily_pass,
     error_codes,
-    lpr,
     mutate,
     open_line,
     product_input,
-    publish_lpr,
+    revolving_product,
     submit,
     term_product,
 )
@@ -243,15 +241,7 @@ async def test_alerts_and_list_entries_are_nodes_for_their_institution_only(
 
 
 async def test_revoking_a_whitelist_entry_ends_the_fast_lane(stack: Stack) -> None:
-    await publish_lpr(stack, "ONE_YEAR", rate="0.0345")
-    product = await create_product(
-        stack,
-        methods=["REVOLVING"],
-        term_months=[],
-        pricing=lpr(50),
-        auto_approval_max="100000",
-        rules=[AGE_RULE, WHITELISTED],
-    )
+    product = await revolving_product(stack, [AGE_RULE, WHITELISTED])
     id_number = stack.new_id_number()
     token, customer_id = await customer_token(stack, id_number=id_number)
     entry = (await add_list_entry(stack, id_number))["entry"]

@@ -166,16 +166,7 @@ async def add_list_entry(
     async with uow:
         await uow.credit_lists.add(entry)
         await uow.identity.add_audit_event(
-            AuditEvent.of(
-                actor,
-                "credit_list.add",
-                institution_id=entry.institution_id,
-                subject_type="CreditListEntry",
-                subject_id=str(entry.id),
-                request_id=request_id,
-                now=now,
-                details={"kind": entry.kind.value},
-            )
+            _list_event(actor, "credit_list.add", entry, request_id=request_id, now=now)
         )
         await uow.commit()
     return entry
@@ -194,16 +185,22 @@ async def revoke_list_entry(
             raise DomainError(ErrorCode.INVALID_STATE)
         entry.revoked_at, entry.revoked_by = now, actor.id
         await uow.identity.add_audit_event(
-            AuditEvent.of(
-                actor,
-                "credit_list.revoke",
-                institution_id=entry.institution_id,
-                subject_type="CreditListEntry",
-                subject_id=str(entry.id),
-                request_id=request_id,
-                now=now,
-                details={"kind": entry.kind.value},
-            )
+            _list_event(actor, "credit_list.revoke", entry, request_id=request_id, now=now)
         )
         await uow.commit()
     return entry
+
+
+def _list_event(
+    actor: Actor, action: str, entry: CreditListEntry, *, request_id: str, now: datetime
+) -> AuditEvent:
+    return AuditEvent.of(
+        actor,
+        action,
+        institution_id=entry.institution_id,
+        subject_type="CreditListEntry",
+        subject_id=str(entry.id),
+        request_id=request_id,
+        now=now,
+        details={"kind": entry.kind.value},
+    )

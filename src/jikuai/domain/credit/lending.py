@@ -67,10 +67,7 @@ async def draw_credit(
     if not actor.is_customer:
         raise PermissionDenied
     _check_key(command.idempotency_key)
-    amount = exact_cents(command.amount)
-    if amount is None or amount <= 0:
-        raise DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",))
-    command = replace(command, amount=amount)
+    command = replace(command, amount=_cash(command.amount))
     try:
         return await _draw(command, actor, unit_of_work(), now, today)
     except DomainError as error:
@@ -146,10 +143,7 @@ async def repay_loan(
     if actor.is_staff and actor.role not in REPAYMENT_STAFF:
         raise PermissionDenied
     _check_key(command.idempotency_key)
-    amount = exact_cents(command.amount)
-    if amount is None or amount <= 0:
-        raise DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",))
-    command = replace(command, amount=amount)
+    command = replace(command, amount=_cash(command.amount))
     for _ in range(CONFLICT_RETRIES):
         try:
             return await _repay(command, actor, uow, now, today)
@@ -251,6 +245,14 @@ async def override_classification(
         )
         await uow.commit()
     return loan
+
+
+def _cash(amount: Decimal) -> Decimal:
+    """An amount of money moved: positive, in whole cents, written with two decimals."""
+    written = exact_cents(amount)
+    if written is None or written <= 0:
+        raise DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",))
+    return written
 
 
 def _check_key(key: str) -> None:

@@ -282,9 +282,9 @@ class CreditQuery:
             first=first,
             after=_cursor(after),
         )
-        return Connection[LoanApplication].of(
-            [LoanApplication.of(each) for each in page.items],
-            [each.id for each in page.items],
+        return Connection[LoanApplication].of_rows(
+            page.items,
+            LoanApplication.of,
             has_next_page=page.has_next_page,
             after=after is not None,
         )
@@ -315,11 +315,8 @@ class CreditQuery:
             first=first,
             after=_cursor(after),
         )
-        return Connection[Loan].of(
-            [Loan.of(each) for each in page.items],
-            [each.id for each in page.items],
-            has_next_page=page.has_next_page,
-            after=after is not None,
+        return Connection[Loan].of_rows(
+            page.items, Loan.of, has_next_page=page.has_next_page, after=after is not None
         )
 
     @strawberry.field(description="Early warnings of the viewer's institution (staff).")
@@ -343,11 +340,8 @@ class CreditQuery:
             first=first,
             after=_cursor(after),
         )
-        return Connection[RiskAlert].of(
-            [RiskAlert.of(each) for each in page.items],
-            [each.id for each in page.items],
-            has_next_page=page.has_next_page,
-            after=after is not None,
+        return Connection[RiskAlert].of_rows(
+            page.items, RiskAlert.of, has_next_page=page.has_next_page, after=after is not None
         )
 
     @strawberry.field(description="White and black list entries (list keepers).")
@@ -359,9 +353,9 @@ class CreditQuery:
         kind: ListKind | None = None,
     ) -> Connection[CreditListEntry]:
         page = await resolve.list_entry_page(info.context, kind, first=first, after=_cursor(after))
-        return Connection[CreditListEntry].of(
-            [CreditListEntry.of(each) for each in page.items],
-            [each.id for each in page.items],
+        return Connection[CreditListEntry].of_rows(
+            page.items,
+            CreditListEntry.of,
             has_next_page=page.has_next_page,
             after=after is not None,
         )
