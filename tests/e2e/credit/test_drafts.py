@@ -9,6 +9,7 @@ from tests.support.credit import (
     application_input,
     customer_token,
     mutate,
+    review,
     term_product,
 )
 from tests.support.stack import Stack
@@ -115,3 +116,25 @@ async def test_only_the_applicant_changes_or_submits_a_draft(stack: Stack) -> No
     assert by_beta["userErrors"] == not_found
     assert by_officer["userErrors"] == []
     assert by_officer["application"]["state"] == "APPROVED"
+
+
+async def test_staff_who_prepared_a_draft_cannot_review_it(stack: Stack) -> None:
+    product = await term_product(stack)
+    token, customer_id = await customer_token(stack)
+    draft = (await _save(stack, token, **application_input(customer_id, product["id"], "50000")))[
+        "application"
+    ]
+    manager = await stack.token("alpha-manager")
+    await _save(
+        stack,
+        manager,
+        **application_input(customer_id, product["id"], "100000") | {"applicationId": draft["id"]},
+    )
+    submitted = await mutate(
+        stack, SUBMIT_DRAFT, "submitLoanApplicationDraft", token, id=draft["id"]
+    )
+    assert submitted["application"]["state"] == "MANUAL_REVIEW"
+
+    reviewed = await review(stack, "alpha-manager", draft["id"])
+
+    assert reviewed["userErrors"] == [{"field": None, "code": "OWN_APPLICATION"}]

@@ -263,3 +263,56 @@ async def test_simultaneous_applications_share_one_exposure_cap(stack: Stack) ->
 
     states = [each["application"]["state"] for each in answers]
     assert states.count("APPROVED") == 4  # 4 × 100,000 fill the cap of 400,000
+
+
+async def _waiting_pair(stack: Stack, *, methods: list[str], amount: str) -> list[str]:
+    """Two applications of one customer, both waiting in review under a 400,000 cap."""
+    revolving = methods == ["REVOLVING"]
+    product = await create_product(
+        stack,
+        methods=methods,
+        term_months=[] if revolving else [12],
+        pricing=fixed("0.0435"),
+        auto_approval_max="1000",
+        limitPolicy={
+            "baseAmounts": [{"segment": "FARMER", "amount": "300000"}],
+            "maxTotalExposure": "400000",
+        },
+    )
+    token, customer_id = await customer_token(stack)
+    ids = []
+    for _ in range(2):
+        payload = await submit(
+            stack,
+            token,
+            customer_id=customer_id,
+            product_id=product["id"],
+            amount=amount,
+            method=methods[0],
+            term_months=None if revolving else 12,
+        )
+        assert payload["application"]["state"] == "MANUAL_REVIEW", payload
+        ids.append(payload["application"]["id"])
+    return ids
+
+
+@pytest.mark.parametrize("methods", [["REVOLVING"], ["EQUAL_INSTALLMENT"]])
+async def test_a_review_approves_only_what_room_is_left_after_earlier_approvals(
+    stack: Stack, methods: list[str]
+) -> None:
+    first, second = await _waiting_pair(stack, methods=methods, amount="300000")
+
+    approved = await review(stack, "alpha-risk", first)
+    refused = await review(stack, "alpha-risk", second)
+
+    assert approved["application"]["state"] == "APPROVED"
+    assert refused["userErrors"] == [{"field": ["amount"], "code": "LIMIT_EXCEEDED"}]
+
+
+async def test_a_review_opens_no_second_line_of_a_product(stack: Stack) -> None:
+    first, second = await _waiting_pair(stack, methods=["REVOLVING"], amount="100000")
+
+    await review(stack, "alpha-risk", first)
+    refused = await review(stack, "alpha-risk", second)
+
+    assert refused["userErrors"] == [{"field": None, "code": "CREDIT_LINE_EXISTS"}]

@@ -19,6 +19,7 @@ from tests.support.credit import (
     AGE_RULE,
     DECISION_FIELDS,
     REPAY,
+    SIGN,
     UPDATE_PRODUCT,
     WHITELISTED,
     add_list_entry,
@@ -30,6 +31,7 @@ from tests.support.credit import (
     mutate,
     open_line,
     product_input,
+    review,
     revolving_product,
     submit,
     term_product,
@@ -343,20 +345,25 @@ async def test_the_lpr_table_is_kept_by_province_admins(stack: Stack) -> None:
     ]
 
 
-async def test_reviews_lapse_but_an_approved_credit_line_does_not(stack: Stack) -> None:
+async def test_reviews_and_contracts_lapse_but_an_approved_credit_line_does_not(
+    stack: Stack,
+) -> None:
     line = await open_line(stack)
     token, customer_id = line.token, line.customer_id
     _, _, waiting = await _in_review(stack)
+    customer, _, signed = await _in_review(stack)
+    await review(stack, "alpha-risk", signed["id"])
+    await mutate(stack, SIGN, "signLoanContract", customer, id=signed["id"])
     lines = (await stack.gql(LINES, {"id": customer_id}, token=token))["data"]["customer"]
 
     await daily_pass(stack, date.today() + timedelta(days=31))
 
-    body = await stack.gql(
-        APPLICATION, {"id": waiting["id"]}, token=await stack.token("alpha-risk")
-    )
-    lapsed = body["data"]["loanApplication"]
-    assert lapsed["state"] == "EXPIRED"
-    assert lapsed["transitions"][-1] == {"toState": "EXPIRED", "reason": "lapsed"}
+    risk = await stack.token("alpha-risk")
+    for application in (waiting, signed):
+        body = await stack.gql(APPLICATION, {"id": application["id"]}, token=risk)
+        lapsed = body["data"]["loanApplication"]
+        assert lapsed["state"] == "EXPIRED"
+        assert lapsed["transitions"][-1] == {"toState": "EXPIRED", "reason": "lapsed"}
     after = (await stack.gql(LINES, {"id": customer_id}, token=token))["data"]["customer"]
     assert after == lines
     assert after["creditLines"][0]["status"] == "ACTIVE"

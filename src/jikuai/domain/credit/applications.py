@@ -42,7 +42,7 @@ ALLOWED: dict[ApplicationState, frozenset[ApplicationState]] = {
     _S.AUTO_APPROVED: frozenset({_S.APPROVED}),
     _S.MANUAL_REVIEW: frozenset({_S.APPROVED, _S.REJECTED, _S.WITHDRAWN, _S.EXPIRED}),
     _S.APPROVED: frozenset({_S.CONTRACT_SIGNED, _S.WITHDRAWN, _S.EXPIRED}),
-    _S.CONTRACT_SIGNED: frozenset({_S.DISBURSED, _S.WITHDRAWN}),
+    _S.CONTRACT_SIGNED: frozenset({_S.DISBURSED, _S.WITHDRAWN, _S.EXPIRED}),
 }
 
 

@@ -34,6 +34,7 @@ EXPIRING_STATES = (
     ApplicationState.DRAFT,
     ApplicationState.MANUAL_REVIEW,
     ApplicationState.APPROVED,
+    ApplicationState.CONTRACT_SIGNED,
 )
 T = TypeVar("T")
 
@@ -151,7 +152,8 @@ def _alert(loan: Loan, signal: Signal, on: date, now: datetime) -> RiskAlert:
 async def _expire_applications(
     unit_of_work: Callable[[], UnitOfWork], on: date, now: datetime
 ) -> int:
-    """Drafts, reviews not done and approvals not signed lapse after the product's window."""
+    """Drafts, reviews not done, approvals not signed and contracts not paid out lapse after
+    the product's window: each holds room under the customer's total exposure meanwhile."""
     expired = 0
     products: dict[uuid.UUID, LoanProduct] = {}
     for state in EXPIRING_STATES:
@@ -187,7 +189,9 @@ async def _expire(uow: UnitOfWork, application: LoanApplication, now: datetime) 
     lapsed = application.move(ApplicationState.EXPIRED, actor=None, reason="lapsed", now=now)
     try:
         await uow.applications.save(application, [lapsed])
-    except DomainError:
+    except DomainError as error:
+        if error.code is not ErrorCode.INVALID_STATE:
+            raise
         return 0
     return 1
 

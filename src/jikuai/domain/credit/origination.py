@@ -113,6 +113,7 @@ async def save_draft(
             if draft.state is not _S.DRAFT or draft.customer_id != customer.id:
                 raise DomainError(ErrorCode.INVALID_STATE)
             _fill(draft, command, product, now)
+            _note_applying_staff(draft, actor)
             await uow.applications.save(draft, [])
         await uow.commit()
     return draft
@@ -149,6 +150,7 @@ async def submit_draft(
         product = await _offered_product(uow, application.product_id, customer)
         command = _checked(_command_of(application), product)
         _fill(application, command, product, now)
+        _note_applying_staff(application, actor)
         transitions = [application.move(_S.SUBMITTED, actor=actor, reason=None, now=now)]
         transitions += await _decided(uow, application, product, customer, command, today, now)
         await uow.applications.save(application, transitions)
@@ -161,8 +163,10 @@ async def review_application(
     command: Review, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
 ) -> LoanApplication:
     """Approve (with amount and term) or reject an application in manual review. Either takes
-    a role of the product's approval authority; an approval also its amount, within the limit
-    the decision set (the suggested amount when none is given)."""
+    a role of the product's approval authority, and someone who had no hand in the application.
+    An approval also takes the amount into the reviewer's authority, the limit the decision set
+    (the suggested amount when none is given) and, under the customer's lock, the room the
+    customer's total exposure still leaves: other approvals may have come since the decision."""
     if not actor.is_staff:
         raise PermissionDenied
     async with uow:
@@ -173,11 +177,16 @@ async def review_application(
         terms = product.terms
         if not any(each.role is actor.role for each in terms.approval_authority):
             raise PermissionDenied
-        if application.submitted_by_staff_id == actor.id:
+        if await _had_a_hand_in(uow, actor, application):
             raise DomainError(ErrorCode.OWN_APPLICATION)
         if command.approve:
-            await _customer(uow, actor, application.customer_id, lock=True)
+            customer = await _customer(uow, actor, application.customer_id, lock=True)
             amount, term = _approved_terms(command, application, terms, actor.role)
+            room = terms.limit_policy.max_total_exposure - await uow.loans.exposure(customer.id)
+            if amount > room:
+                raise DomainError(ErrorCode.LIMIT_EXCEEDED, field=("amount",))
+            if terms.revolving and await _has_open_line(uow, customer, product):
+                raise DomainError(ErrorCode.CREDIT_LINE_EXISTS)
             application.approved_amount, application.approved_term_months = amount, term
             moved = application.move(_S.APPROVED, actor=actor, reason=command.reason, now=now)
         else:
@@ -187,6 +196,14 @@ async def review_application(
         await _open_line_if_approved(uow, application, product, now=now, today=today)
         await uow.commit()
     return application
+
+
+async def _had_a_hand_in(uow: UnitOfWork, actor: Actor, application: LoanApplication) -> bool:
+    """Whether the staff member submitted the application or moved it before (四眼原则)."""
+    if application.submitted_by_staff_id == actor.id:
+        return True
+    history = (await uow.applications.transitions_of([application.id])).get(application.id, [])
+    return any(each.actor_id == actor.id for each in history)
 
 
 async def withdraw_application(
@@ -454,6 +471,12 @@ def _fill(
     application.updated_at = now
 
 
+def _note_applying_staff(application: LoanApplication, actor: Actor) -> None:
+    """The staff member who last prepared the application for the customer may not review it."""
+    if actor.is_staff:
+        application.submitted_by_staff_id = actor.id
+
+
 def _command_of(application: LoanApplication) -> ApplyForLoan:
     return ApplyForLoan(
         customer_id=application.customer_id,
@@ -514,11 +537,11 @@ async def _customer(
     """The applicant: the customer themself, or one of the staff member's institution. With
     `lock`, their credit is held until the transaction ends, so two decisions about the same
     customer's exposure are taken one after the other."""
-    if lock:
-        await uow.customers.lock(customer_id)
     found = await uow.customers.by_id([customer_id], institution_id=None)
     if not found or not actor.may_see_customer(found[0].id, found[0].institution_id):
         raise DomainError(ErrorCode.NOT_FOUND, field=("customerId",))
+    if lock:
+        await uow.customers.lock(customer_id)
     return found[0]
 
 

@@ -62,7 +62,8 @@ class SqlCustomerRepository:
         return _customer(row) if row else None
 
     async def lock(self, customer_id: uuid.UUID) -> None:
-        """A row lock on PostgreSQL. SQLite has none: there a no-op write takes the database's
+        """A row lock on PostgreSQL (FOR NO KEY UPDATE: rows that refer to the customer may
+        still be inserted meanwhile). SQLite has none: there a no-op write takes the database's
         write lock, which the driver's transaction begins with, so what the transaction reads
         next cannot change under it."""
         if self._connection.dialect.name == "sqlite":
@@ -71,7 +72,9 @@ class SqlCustomerRepository:
             )
             return
         await self._connection.execute(
-            select(customers.c.id).where(customers.c.id == customer_id).with_for_update()
+            select(customers.c.id)
+            .where(customers.c.id == customer_id)
+            .with_for_update(key_share=True)
         )
 
     async def page(
