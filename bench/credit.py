@@ -54,7 +54,8 @@ APPLICANT_AREA_CODE = "220185"  # apart from the demo's and the other bench cust
 APPLICANTS_BORN = date(1988, 6, 1)  # within every demo product's age rule
 _TEACHERS = (
     "query Teachers($after: String) { customers(first: 100, after: $after, "
-    "filter: {segment: TEACHER}) { edges { node { id } } pageInfo { hasNextPage endCursor } } }"
+    "filter: {segment: TEACHER}) { edges { node { id age } } "
+    "pageInfo { hasNextPage endCursor } } }"
 )
 _PRODUCTS = "query Products { loanProducts { id code } }"
 
@@ -103,17 +104,19 @@ def fixture(port: int, password: str) -> Fixture:
 
 
 def _applicant_ids(graph: api.Api) -> list[str]:
-    """The bench's applicants: the last teachers registered, which `prepare` registered."""
+    """The bench's applicants: the teachers of the age `prepare` registered them at (the
+    other bench customers were all born around 1960)."""
+    age = date.today().year - APPLICANTS_BORN.year
     ids: list[str] = []
     after = None
     while True:
         page = graph.call(_TEACHERS, {"after": after})["customers"]
-        ids += [edge["node"]["id"] for edge in page["edges"]]
+        ids += [edge["node"]["id"] for edge in page["edges"] if abs(edge["node"]["age"] - age) <= 1]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
     if len(ids) < APPLICANTS:
-        raise api.SetupError(f"{OFFICER} sees {len(ids)} teachers: did `prepare` run?")
+        raise api.SetupError(f"{OFFICER} sees {len(ids)} applicants: did `prepare` run?")
     return ids[-APPLICANTS:]
 
 
