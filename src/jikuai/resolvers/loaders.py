@@ -34,6 +34,22 @@ def _by_id(rows: Sequence[T], keys: Sequence[uuid.UUID]) -> list[T | None]:
     return [found.get(key) for key in keys]
 
 
+class OfCustomer(Protocol):
+    @property
+    def customer_id(self) -> uuid.UUID: ...
+
+
+C = TypeVar("C", bound=OfCustomer)
+
+
+def _grouped(rows: Sequence[C], keys: Sequence[uuid.UUID]) -> list[list[C]]:
+    """Rows by their customer, in the order of `keys`."""
+    found: dict[uuid.UUID, list[C]] = defaultdict(list)
+    for row in rows:
+        found[row.customer_id].append(row)
+    return [found[key] for key in keys]
+
+
 class Loaders:
     """One request's loaders, each made when first used; they share the request's reads."""
 
@@ -81,6 +97,14 @@ class Loaders:
         return DataLoader(self._credit_lines_of)
 
     @cached_property
+    def applications_by_customer(self) -> DataLoader[uuid.UUID, list[LoanApplication]]:
+        return DataLoader(self._applications_of)
+
+    @cached_property
+    def loans_by_customer(self) -> DataLoader[uuid.UUID, list[Loan]]:
+        return DataLoader(self._loans_of)
+
+    @cached_property
     def loan_by_id(self) -> DataLoader[uuid.UUID, Loan | None]:
         return DataLoader(self._loans)
 
@@ -106,10 +130,13 @@ class Loaders:
         return _by_id(await (await self._reads()).credit_lines.by_id(keys), keys)
 
     async def _credit_lines_of(self, keys: list[uuid.UUID]) -> list[list[CreditLine]]:
-        grouped: dict[uuid.UUID, list[CreditLine]] = defaultdict(list)
-        for line in await (await self._reads()).credit_lines.of_customers(keys):
-            grouped[line.customer_id].append(line)
-        return [grouped[key] for key in keys]
+        return _grouped(await (await self._reads()).credit_lines.of_customers(keys), keys)
+
+    async def _applications_of(self, keys: list[uuid.UUID]) -> list[list[LoanApplication]]:
+        return _grouped(await (await self._reads()).applications.of_customers(keys), keys)
+
+    async def _loans_of(self, keys: list[uuid.UUID]) -> list[list[Loan]]:
+        return _grouped(await (await self._reads()).loans.of_customers(keys), keys)
 
     async def _loans(self, keys: list[uuid.UUID]) -> list[Loan | None]:
         return _by_id(await (await self._reads()).loans.by_id(keys), keys)

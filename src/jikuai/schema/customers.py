@@ -15,7 +15,7 @@ from jikuai.resolvers import customers as resolve
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import BadInput
-from jikuai.schema.credit.loans import CreditLine
+from jikuai.schema.credit.loans import CreditLine, Loan, LoanApplication
 from jikuai.schema.enums import Segment
 from jikuai.schema.errors import UserError, user_errors
 from jikuai.schema.relay import Connection, Node, from_cursor, local_id, to_global_id
@@ -69,6 +69,16 @@ class Customer(Node):
     async def credit_lines(self, info: Info[Context, None]) -> list[CreditLine]:
         found = await resolve_credit.credit_lines_of(info.context, self._customer.id)
         return [CreditLine.of(each) for each in found]
+
+    @strawberry.field(description="The customer's loans (贷款), oldest first.")
+    async def loans(self, info: Info[Context, None]) -> list[Loan]:
+        found = await resolve_credit.loans_of(info.context, self._customer.id)
+        return [Loan.of(each) for each in found]
+
+    @strawberry.field(description="The customer's loan applications (贷款申请), oldest first.")
+    async def loan_applications(self, info: Info[Context, None]) -> list[LoanApplication]:
+        found = await resolve_credit.applications_of(info.context, self._customer.id)
+        return [LoanApplication.of(each) for each in found]
 
     @strawberry.field(description="The institution the customer banks with.")
     async def institution(self, info: Info[Context, None]) -> Institution:

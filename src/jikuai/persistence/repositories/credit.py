@@ -384,6 +384,14 @@ class SqlApplicationRepository:
         query = _after(query, loan_applications.c.id, after, limit)
         return [_application(row) for row in await self._connection.execute(query)]
 
+    async def of_customers(self, customer_ids: Sequence[uuid.UUID]) -> Sequence[LoanApplication]:
+        query = (
+            select(loan_applications)
+            .where(loan_applications.c.customer_id.in_(customer_ids))
+            .order_by(loan_applications.c.id)
+        )
+        return [_application(row) for row in await self._connection.execute(query)]
+
     async def lapsing(
         self, state: ApplicationState, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[LoanApplication]:
@@ -486,6 +494,10 @@ class SqlLoanRepository:
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
         rows = await self._connection.execute(_LOANS_BY_ID, {"ids": list(ids)})
         return [_loan(row) for row in rows]
+
+    async def of_customers(self, customer_ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
+        query = select(loans).where(loans.c.customer_id.in_(customer_ids)).order_by(loans.c.id)
+        return [_loan(row) for row in await self._connection.execute(query)]
 
     async def by_draw_key(self, credit_line_id: uuid.UUID, draw_key: str) -> Loan | None:
         query = select(loans).where(
