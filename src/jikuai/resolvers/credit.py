@@ -29,8 +29,8 @@ from jikuai.domain.tenancy.model import Role
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.envelopes import open_sealed
 from jikuai.resolvers.errors import BadInput, Forbidden
+from jikuai.resolvers.pages import Page, paged
 
-MAX_PAGE_SIZE = 100
 T = TypeVar("T")
 R = TypeVar("R", CreditLine, Loan, LoanApplication)
 
@@ -52,24 +52,6 @@ async def attempt(work: Awaitable[T]) -> Attempt[T]:
         return Attempt(errors=[error])
     except DomainErrors as errors:
         return Attempt(errors=errors.errors)
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: Sequence[T]
-    has_next_page: bool
-
-
-def page_limit(first: int) -> int:
-    if first < 0:
-        raise BadInput("BAD_USER_INPUT", ["first"])
-    return min(first, MAX_PAGE_SIZE)
-
-
-async def paged(first: int, fetch: Callable[[int], Awaitable[Sequence[T]]]) -> Page[T]:
-    limit = page_limit(first)
-    found = await fetch(limit + 1)
-    return Page(found[:limit], has_next_page=len(found) > limit)
 
 
 # Reads ----------------------------------------------------------------------------------------
@@ -175,10 +157,8 @@ async def application_page(
     if scope is None:
         return Page([], has_next_page=False)
     institution_id, customer_id = scope
-    scoped = ApplicationFilter(
-        institution_id=institution_id,
-        customer_id=customer_id or filter.customer_id,
-        states=filter.states,
+    scoped = dataclasses.replace(
+        filter, institution_id=institution_id, customer_id=customer_id or filter.customer_id
     )
     reads = await context.db.reads()
     page = await paged(
@@ -196,11 +176,8 @@ async def loan_page(
     if scope is None:
         return Page([], has_next_page=False)
     institution_id, customer_id = scope
-    scoped = LoanFilter(
-        institution_id=institution_id,
-        customer_id=customer_id or filter.customer_id,
-        status=filter.status,
-        overdue_only=filter.overdue_only,
+    scoped = dataclasses.replace(
+        filter, institution_id=institution_id, customer_id=customer_id or filter.customer_id
     )
     reads = await context.db.reads()
     page = await paged(first, lambda limit: reads.loans.page(scoped, after=after, limit=limit))
@@ -213,13 +190,7 @@ async def alert_page(
     context: Context, filter: AlertFilter, *, first: int, after: uuid.UUID | None
 ) -> Page[RiskAlert]:
     actor = await staff(context)
-    scoped = AlertFilter(
-        institution_id=actor.staff_scope(),
-        statuses=filter.statuses,
-        kinds=filter.kinds,
-        assignee_id=filter.assignee_id,
-        loan_id=filter.loan_id,
-    )
+    scoped = dataclasses.replace(filter, institution_id=actor.staff_scope())
     reads = await context.db.reads()
     return await paged(first, lambda limit: reads.alerts.page(scoped, after=after, limit=limit))
 

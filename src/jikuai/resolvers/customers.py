@@ -13,8 +13,7 @@ from jikuai.domain.tenancy.actors import Actor
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.envelopes import open_sealed
 from jikuai.resolvers.errors import BadInput, Forbidden, NotFound
-
-MAX_PAGE_SIZE = 100  # `first` above it is served as 100
+from jikuai.resolvers.pages import page_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +56,7 @@ async def customer_page(context: Context, query: CustomerQuery) -> CustomerPage:
     actor = await context.require_actor()
     if actor.is_customer and actor.customer_id is None:
         return CustomerPage([], has_next_page=False)
-    if query.first < 0:
-        raise BadInput("BAD_USER_INPUT", ["first"])
-    limit = min(query.first, MAX_PAGE_SIZE)
+    limit = page_limit(query.first)
     reads = await context.db.reads()
     found = await reads.customers.page(
         institution_id=actor.staff_scope() if actor.is_staff else None,
