@@ -5,13 +5,18 @@ from __future__ import annotations
 from tests.support.credit import (
     CREATE_PRODUCT,
     UPDATE_PRODUCT,
+    add_list_entry,
     create_product,
+    customer_token,
     fixed,
     product_input,
+    submit,
     term_product,
     unique_code,
 )
 from tests.support.stack import Stack
+
+RECORD = "query($id: ID!) { loanApplication(id: $id) { decision { record } } }"
 
 PRODUCTS = "{ loanProducts { id code version name terms } }"
 
@@ -130,3 +135,45 @@ async def test_staff_see_the_terms_json(stack: Stack) -> None:
     assert isinstance(terms, dict)
     assert "12345" in str(terms)
     assert created["currentRate"] == "0.0435"
+
+
+async def test_a_yes_no_characteristic_is_scored_by_its_flag_bins(stack: Stack) -> None:
+    given = product_input(
+        unique_code("FLAG"),
+        methods=["EQUAL_INSTALLMENT"],
+        term_months=[12],
+        pricing=fixed("0.0435"),
+        auto_approval_max="30000",
+    )
+    given["terms"]["scorecard"]["characteristics"].append(
+        {
+            "name": "whitelisted",
+            "variable": "applicant.whitelisted",
+            "bins": [{"points": "0.9", "flag": True}, {"points": "0", "flag": False}],
+        }
+    )
+    created = await stack.gql(
+        CREATE_PRODUCT, {"input": given}, token=await stack.token("alpha-admin")
+    )
+    product = created["data"]["createLoanProduct"]["product"]
+    id_number = stack.new_id_number()
+    listed = await customer_token(stack, id_number=id_number)
+    await add_list_entry(stack, id_number)
+    unlisted = await customer_token(stack)
+
+    scored = []
+    for token, customer_id in (listed, unlisted):
+        payload = await submit(
+            stack, token, customer_id=customer_id, product_id=product["id"], amount="10000"
+        )
+        body = await stack.gql(RECORD, {"id": payload["application"]["id"]}, token=token)
+        characteristics = body["data"]["loanApplication"]["decision"]["record"]["score"][
+            "characteristics"
+        ]
+        scored += [
+            (each["bin"], each["points"])
+            for each in characteristics
+            if each["name"] == "whitelisted"
+        ]
+
+    assert scored == [("true", "25.97"), ("false", "0.00")]
