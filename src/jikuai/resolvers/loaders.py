@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from functools import cached_property
 from typing import Protocol, TypeVar
 
@@ -14,7 +15,7 @@ from jikuai.domain.credit.applications import LoanApplication, Transition
 from jikuai.domain.credit.lines import CreditLine
 from jikuai.domain.credit.model import Loan, LoanInstallment
 from jikuai.domain.credit.ports import RepaymentRecord
-from jikuai.domain.credit.products import LoanProduct
+from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, lpr_on
 from jikuai.domain.customers.model import Customer
 from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff
@@ -81,6 +82,11 @@ class Loaders:
         return DataLoader(self._products)
 
     @cached_property
+    def lpr_in_force(self) -> DataLoader[tuple[LprTenor, date], LprRate | None]:
+        """The LPR of a tenor in force on a day; the whole (small) table is read once."""
+        return DataLoader(self._lprs_in_force)
+
+    @cached_property
     def application_by_id(self) -> DataLoader[uuid.UUID, LoanApplication | None]:
         return DataLoader(self._applications)
 
@@ -118,6 +124,10 @@ class Loaders:
 
     async def _products(self, keys: list[uuid.UUID]) -> list[LoanProduct | None]:
         return _by_id(await (await self._reads()).products.by_id(keys), keys)
+
+    async def _lprs_in_force(self, keys: list[tuple[LprTenor, date]]) -> list[LprRate | None]:
+        rates = await (await self._reads()).products.lpr_rates()
+        return [lpr_on(rates, tenor, day) for tenor, day in keys]
 
     async def _applications(self, keys: list[uuid.UUID]) -> list[LoanApplication | None]:
         return _by_id(await (await self._reads()).applications.by_id(keys), keys)

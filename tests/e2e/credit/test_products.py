@@ -9,7 +9,9 @@ from tests.support.credit import (
     create_product,
     customer_token,
     fixed,
+    lpr,
     product_input,
+    publish_lpr,
     submit,
     term_product,
     unique_code,
@@ -177,3 +179,25 @@ async def test_a_yes_no_characteristic_is_scored_by_its_flag_bins(stack: Stack) 
         ]
 
     assert scored == [("true", "25.97"), ("false", "0.00")]
+
+
+async def test_the_catalogue_prices_every_product_with_one_read_of_the_lpr(stack: Stack) -> None:
+    await publish_lpr(stack, "ONE_YEAR")
+    for spread in (10, 20, 30):
+        await create_product(
+            stack,
+            methods=["EQUAL_INSTALLMENT"],
+            term_months=[12],
+            pricing=lpr(spread),
+            auto_approval_max="30000",
+        )
+    token = await stack.token("alpha-officer")
+
+    counts = []
+    for fields in ("id", "id currentRate"):
+        with stack.count_statements() as statements:
+            body = await stack.gql(f"{{ loanProducts {{ {fields} }} }}", token=token)
+        assert "errors" not in body, body
+        counts.append(len(statements))
+
+    assert counts[1] == counts[0] + 1

@@ -44,7 +44,7 @@ from jikuai.domain.credit.model import (
     LoanStatus,
     RepaymentMethod,
 )
-from jikuai.domain.credit.products import LoanProduct, LprRate, ProductTerms, lpr_on
+from jikuai.domain.credit.products import LoanProduct, LprRate, ProductTerms
 from jikuai.domain.credit.schedules import Schedule, build_schedule, due_date
 from jikuai.domain.customers.model import Customer
 from jikuai.domain.ports import Repositories, UnitOfWork
@@ -517,7 +517,7 @@ async def _contract_rate(
     pricing = terms.pricing
     lpr = None
     if pricing.lpr_tenor is not None:
-        lpr = lpr_on(await reads.products.lpr_rates(), pricing.lpr_tenor, day)
+        lpr = await reads.products.lpr_in_force(pricing.lpr_tenor, day)
     return pricing.rate(lpr), lpr
 
 

@@ -14,7 +14,7 @@ from jikuai.domain.credit.applications import ApplicationState, LoanApplication,
 from jikuai.domain.credit.lines import CreditLine
 from jikuai.domain.credit.lists import CreditListEntry, ListKind
 from jikuai.domain.credit.model import Loan, LoanInstallment, LoanStatus
-from jikuai.domain.credit.products import LoanProduct, LprRate
+from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor
 from jikuai.domain.tenancy.actors import ActorKind
 
 
@@ -82,6 +82,7 @@ class ProductRepository(Protocol):
     async def save_lpr(
         self, rate: LprRate, *, by: uuid.UUID, at: datetime, id: uuid.UUID
     ) -> None: ...
+    async def lpr_in_force(self, tenor: LprTenor, day: date) -> LprRate | None: ...
     async def lpr_rates(self) -> Sequence[LprRate]: ...
 
 

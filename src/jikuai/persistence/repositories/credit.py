@@ -134,6 +134,12 @@ _EXPOSURE = select(
     )
     .scalar_subquery()
 )
+_LPR_IN_FORCE = (
+    select(lpr_rates)
+    .where(lpr_rates.c.tenor == bindparam("tenor"), lpr_rates.c.published_on <= bindparam("day"))
+    .order_by(lpr_rates.c.published_on.desc())
+    .limit(1)
+)
 _LATEST_OF = (
     select(loan_products)
     .where(
@@ -234,6 +240,13 @@ class SqlProductRepository:
                 created_at=at,
             )
         )
+
+    async def lpr_in_force(self, tenor: LprTenor, day: date) -> LprRate | None:
+        """The LPR of `tenor` in force on `day`: the latest published on or before it."""
+        row = (
+            await self._connection.execute(_LPR_IN_FORCE, {"tenor": tenor.value, "day": day})
+        ).first()
+        return LprRate(LprTenor(row.tenor), row.published_on, row.rate) if row else None
 
     async def lpr_rates(self) -> Sequence[LprRate]:
         query = select(lpr_rates).order_by(lpr_rates.c.published_on.desc(), lpr_rates.c.tenor)

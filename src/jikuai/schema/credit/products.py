@@ -19,7 +19,6 @@ from jikuai.domain.credit.documents import terms_document, terms_from_document
 from jikuai.domain.credit.schedules import build_schedule
 from jikuai.domain.credit.scorecards import Grade
 from jikuai.domain.shared.errors import DomainError, ErrorCode
-from jikuai.resolvers import credit as resolve
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import BadInput
 from jikuai.schema.enums import Role, Segment
@@ -97,9 +96,9 @@ class LoanProduct(Node):
     @strawberry.field(description="The rate a contract signed today would get.")
     async def current_rate(self, info: Info[Context, None]) -> Decimal | None:
         pricing = self._product.terms.pricing
-        rates = await resolve.lpr_rates(info.context)
         tenor = pricing.lpr_tenor
-        lpr = products.lpr_on(rates, tenor, info.context.today) if tenor else None
+        context = info.context
+        lpr = await context.loaders.lpr_in_force.load((tenor, context.today)) if tenor else None
         try:
             return pricing.rate(lpr)
         except DomainError:
