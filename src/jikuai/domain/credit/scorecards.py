@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
+from functools import lru_cache
 
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 
@@ -188,8 +189,9 @@ class Scorecard:
         return band.grade, band.coefficient
 
 
+@lru_cache(maxsize=64)
 def scaling(base_score: int, base_odds: Decimal, pdo: Decimal) -> tuple[Decimal, Decimal]:
-    """(factor, offset) of score = offset + factor × ln(odds)."""
+    """(factor, offset) of score = offset + factor × ln(odds); a card's are computed once."""
     with localcontext(_CONTEXT):
         factor = pdo / Decimal(2).ln()
         offset = base_score - factor * base_odds.ln()

@@ -134,6 +134,21 @@ _EXPOSURE = select(
     )
     .scalar_subquery()
 )
+_ENTRIES_FOR_ID_NUMBER = select(credit_list_entries).where(
+    credit_list_entries.c.institution_id == bindparam("institution_id"),
+    credit_list_entries.c.id_number_bidx == bindparam("bidx"),
+)
+_HISTORY = (
+    select(loan_installments.c.due_date, loan_installments.c.paid_on, loans.c.grace_days)
+    .join(loans, loans.c.id == loan_installments.c.loan_id)
+    .where(
+        loans.c.customer_id == bindparam("customer_id"),
+        or_(
+            loan_installments.c.due_date >= bindparam("due_since"),
+            loan_installments.c.paid_on.is_(None),
+        ),
+    )
+)
 _LPR_IN_FORCE = (
     select(lpr_rates)
     .where(lpr_rates.c.tenor == bindparam("tenor"), lpr_rates.c.published_on <= bindparam("day"))
@@ -279,11 +294,10 @@ class SqlCreditListRepository:
     async def for_id_number(
         self, institution_id: uuid.UUID, id_number_bidx: bytes
     ) -> Sequence[CreditListEntry]:
-        query = select(credit_list_entries).where(
-            credit_list_entries.c.institution_id == institution_id,
-            credit_list_entries.c.id_number_bidx == id_number_bidx,
+        rows = await self._connection.execute(
+            _ENTRIES_FOR_ID_NUMBER, {"institution_id": institution_id, "bidx": id_number_bidx}
         )
-        return [_entry(row) for row in await self._connection.execute(query)]
+        return [_entry(row) for row in rows]
 
     async def blacklisted_customers(
         self, customer_ids: Sequence[uuid.UUID]
@@ -633,25 +647,10 @@ class SqlLoanRepository:
     async def installment_history(
         self, customer_id: uuid.UUID, *, due_since: date
     ) -> Sequence[InstallmentHistory]:
-        query = (
-            select(
-                loan_installments.c.due_date,
-                loan_installments.c.paid_on,
-                loans.c.grace_days,
-            )
-            .join(loans, loans.c.id == loan_installments.c.loan_id)
-            .where(
-                loans.c.customer_id == customer_id,
-                or_(
-                    loan_installments.c.due_date >= due_since,
-                    loan_installments.c.paid_on.is_(None),
-                ),
-            )
+        rows = await self._connection.execute(
+            _HISTORY, {"customer_id": customer_id, "due_since": due_since}
         )
-        return [
-            InstallmentHistory(row.due_date, row.paid_on, row.grace_days)
-            for row in await self._connection.execute(query)
-        ]
+        return [InstallmentHistory(row.due_date, row.paid_on, row.grace_days) for row in rows]
 
     async def active_ids(self, *, after: uuid.UUID | None, limit: int) -> Sequence[uuid.UUID]:
         query = select(loans.c.id).where(loans.c.status == LoanStatus.ACTIVE.value)

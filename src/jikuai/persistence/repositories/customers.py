@@ -18,6 +18,10 @@ from jikuai.persistence.tables.customers import customers
 _BY_ID = select(customers).where(customers.c.id.in_(bindparam("ids", expanding=True)))
 _BY_ID_IN_INSTITUTION = _BY_ID.where(customers.c.institution_id == bindparam("institution_id"))
 _BY_ONE_ID = select(customers).where(customers.c.id == bindparam("id"))
+_LOCK = (
+    select(customers.c.id).where(customers.c.id == bindparam("id")).with_for_update(key_share=True)
+)
+_TOUCH = update(customers).where(customers.c.id == bindparam("id")).values(id=customers.c.id)
 
 
 class SqlCustomerRepository:
@@ -66,16 +70,8 @@ class SqlCustomerRepository:
         still be inserted meanwhile). SQLite has none: there a no-op write takes the database's
         write lock, which the driver's transaction begins with, so what the transaction reads
         next cannot change under it."""
-        if self._connection.dialect.name == "sqlite":
-            await self._connection.execute(
-                update(customers).where(customers.c.id == customer_id).values(id=customers.c.id)
-            )
-            return
-        await self._connection.execute(
-            select(customers.c.id)
-            .where(customers.c.id == customer_id)
-            .with_for_update(key_share=True)
-        )
+        sqlite = self._connection.dialect.name == "sqlite"
+        await self._connection.execute(_TOUCH if sqlite else _LOCK, {"id": customer_id})
 
     async def page(
         self,
