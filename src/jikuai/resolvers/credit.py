@@ -6,9 +6,9 @@ import copy
 import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from jikuai.domain.credit import catalog, lending, monitoring, origination
 from jikuai.domain.credit.access import CREDIT_STAFF, LIST_KEEPERS, sees_credit_of
@@ -17,9 +17,10 @@ from jikuai.domain.credit.applications import LoanApplication
 from jikuai.domain.credit.decisions import Decision
 from jikuai.domain.credit.lines import CreditLine
 from jikuai.domain.credit.lists import CreditListEntry, ListKind
-from jikuai.domain.credit.model import Classification, Loan, LoanInstallment
+from jikuai.domain.credit.model import Classification, Loan, LoanInstallment, RepaymentMethod
 from jikuai.domain.credit.ports import AlertFilter, ApplicationFilter, LoanFilter
 from jikuai.domain.credit.products import LoanProduct, LprRate
+from jikuai.domain.credit.schedules import Schedule, build_schedule
 from jikuai.domain.credit.servicing import Dues, dues, payoff_amount
 from jikuai.domain.customers.identity_numbers import parse_id_number
 from jikuai.domain.customers.model import Segment
@@ -28,30 +29,12 @@ from jikuai.domain.tenancy.actors import Actor
 from jikuai.domain.tenancy.model import Role
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.envelopes import open_sealed
-from jikuai.resolvers.errors import BadInput, Forbidden
+from jikuai.resolvers.errors import Forbidden
+from jikuai.resolvers.outcomes import Attempt, attempt, bad_input
 from jikuai.resolvers.pages import Page, paged
 
 T = TypeVar("T")
 R = TypeVar("R", CreditLine, Loan, LoanApplication)
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt(Generic[T]):
-    """What a mutation did: its result, or the expected failures that stopped it."""
-
-    result: T | None = None
-    errors: Sequence[DomainError] = field(default_factory=list)
-
-
-async def attempt(work: Awaitable[T]) -> Attempt[T]:
-    try:
-        return Attempt(result=await work)
-    except PermissionDenied:
-        raise Forbidden from None
-    except DomainError as error:
-        return Attempt(errors=[error])
-    except DomainErrors as errors:
-        return Attempt(errors=errors.errors)
 
 
 # Reads ----------------------------------------------------------------------------------------
@@ -78,6 +61,40 @@ async def products(context: Context, segment: Segment | None) -> list[LoanProduc
     scope = actor.staff_scope()
     current = await reads.products.current(None if scope is None else [scope])
     return [each for each in current if segment is None or segment in each.terms.segments]
+
+
+async def current_rate(context: Context, product: LoanProduct) -> Decimal | None:
+    """The rate a contract signed today would get; None while no LPR is in force for it."""
+    pricing = product.terms.pricing
+    tenor = pricing.lpr_tenor
+    lpr = await context.loaders.lpr_in_force.load((tenor, context.today)) if tenor else None
+    try:
+        return pricing.rate(lpr)
+    except DomainError:
+        return None
+
+
+def schedule(
+    amount: Decimal,
+    *,
+    annual_rate: Decimal,
+    method: RepaymentMethod,
+    start: date,
+    term_months: int | None,
+    days: int | None,
+) -> Schedule:
+    """The calculator's schedule; its bad input is a top-level error with the field."""
+    try:
+        return build_schedule(
+            amount,
+            annual_rate=annual_rate,
+            method=method,
+            start=start,
+            term_months=term_months,
+            days=days,
+        )
+    except DomainError as error:
+        raise bad_input(error) from None
 
 
 async def lpr_rates(context: Context) -> Sequence[LprRate]:
@@ -250,11 +267,8 @@ async def preview_decision(context: Context, command: origination.ApplyForLoan) 
         )
     except PermissionDenied:
         raise Forbidden from None
-    except DomainError as error:
-        raise BadInput(error.code, list(error.field or ())) from None
-    except DomainErrors as errors:
-        first = errors.errors[0]
-        raise BadInput(first.code, list(first.field or ())) from None
+    except (DomainError, DomainErrors) as failure:
+        raise bad_input(failure) from None
 
 
 # Mutations ------------------------------------------------------------------------------------

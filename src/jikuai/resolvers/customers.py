@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from jikuai.domain.customers import services
 from jikuai.domain.customers.model import Customer, CustomerFilter, Segment, SensitiveField
-from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
+from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode
 from jikuai.domain.tenancy.actors import Actor
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.envelopes import open_sealed
-from jikuai.resolvers.errors import BadInput, Forbidden, NotFound
+from jikuai.resolvers.errors import Forbidden, NotFound
+from jikuai.resolvers.outcomes import Attempt, attempt, bad_input
 from jikuai.resolvers.pages import page_limit
 
 
@@ -32,15 +33,6 @@ class CustomerQuery:
 class CustomerPage:
     customers: Sequence[Customer]
     has_next_page: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a mutation did: its result, or the errors that stopped it."""
-
-    customer: Customer | None = None
-    sealed: Sequence[services.SealedValue] = ()
-    errors: Sequence[DomainError] = field(default_factory=list)
 
 
 async def customer(context: Context, customer_id: uuid.UUID | None) -> Customer:
@@ -81,8 +73,7 @@ def _filter(context: Context, query: CustomerQuery) -> CustomerFilter:
     try:
         opened = open_sealed(context, sealed)
     except DomainErrors as errors:
-        first = errors.errors[0]
-        raise BadInput(first.code, ["filter", *(first.field or ())]) from None
+        raise bad_input(errors, under=("filter",)) from None
     vault = context.services.vault
     id_number, phone = opened.get("idNumber"), opened.get("phone")
     return CustomerFilter(
@@ -101,14 +92,14 @@ async def register(
     institution_id: uuid.UUID | None,
     village_id: uuid.UUID | None,
     referrer_code: str | None,
-) -> Outcome:
+) -> Attempt[Customer]:
     actor = await context.require_actor()
     if not actor.may_register_customers:
         raise Forbidden  # before opening envelopes: a forbidden caller learns nothing about them
     if actor.is_customer and not await _registration_allowed(context, actor):
-        return Outcome(errors=[DomainError(ErrorCode.TOO_MANY_ATTEMPTS)])
+        return Attempt(errors=[DomainError(ErrorCode.TOO_MANY_ATTEMPTS)])
 
-    async def attempt() -> Outcome:
+    async def registered() -> Customer:
         opened = open_sealed(context, sealed)
         customer = await services.register_customer(
             services.RegisterCustomer(
@@ -127,9 +118,9 @@ async def register(
             today=context.today,
         )
         context.loaders.customer_by_id.prime(customer.id, customer)
-        return Outcome(customer=customer)
+        return customer
 
-    return await _as_outcome(attempt())
+    return await attempt(registered())
 
 
 async def reveal(
@@ -138,15 +129,14 @@ async def reveal(
     customer_id: uuid.UUID | None,
     fields: Sequence[SensitiveField],
     public_key_pem: str,
-) -> Outcome:
+) -> Attempt[list[services.SealedValue]]:
     actor = await context.require_actor()
     if not actor.may_reveal:
         raise Forbidden
     if customer_id is None:
-        return Outcome(errors=[DomainError(ErrorCode.NOT_FOUND, field=("customerId",))])
-
-    async def attempt() -> Outcome:
-        sealed = await services.reveal_customer(
+        return Attempt(errors=[DomainError(ErrorCode.NOT_FOUND, field=("customerId",))])
+    return await attempt(
+        services.reveal_customer(
             services.RevealCustomer(customer_id, fields, public_key_pem),
             actor=actor,
             uow=context.db.unit_of_work(),
@@ -154,9 +144,7 @@ async def reveal(
             request_id=context.request_id,
             now=context.now,
         )
-        return Outcome(sealed=sealed)
-
-    return await _as_outcome(attempt())
+    )
 
 
 async def _registration_allowed(context: Context, actor: Actor) -> bool:
@@ -166,15 +154,3 @@ async def _registration_allowed(context: Context, actor: Actor) -> bool:
         f"registration-attempts:{actor.id}", ttl_seconds=3600
     )
     return attempts <= context.services.settings.registration_attempts_per_hour
-
-
-async def _as_outcome(attempt: Awaitable[Outcome]) -> Outcome:
-    """Expected failures become the outcome's errors; a forbidden role, a top-level error."""
-    try:
-        return await attempt
-    except PermissionDenied:
-        raise Forbidden from None
-    except DomainError as error:
-        return Outcome(errors=[error])
-    except DomainErrors as errors:
-        return Outcome(errors=errors.errors)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 
 import strawberry
 from strawberry.types import Info
@@ -14,20 +13,22 @@ from jikuai.resolvers import credit as resolve_credit
 from jikuai.resolvers import customers as resolve
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
-from jikuai.resolvers.errors import BadInput
 from jikuai.schema.credit.loans import CreditLine, Loan, LoanApplication
 from jikuai.schema.enums import Segment
 from jikuai.schema.errors import UserError, user_errors
-from jikuai.schema.relay import Connection, Node, from_cursor, local_id, to_global_id
+from jikuai.schema.relay import (
+    Connection,
+    Node,
+    after_cursor,
+    local_id,
+    optional_input_id,
+    to_global_id,
+)
 from jikuai.schema.scalars import Sealed
 from jikuai.schema.tenancy import Institution
 
 strawberry.enum(model.SensitiveField, name="SensitiveField", description="A protected field.")
 strawberry.enum(Gender, name="Gender", description="Gender (性别), from the ID number.")
-
-# Matches no row: a malformed or foreign ID in a filter or an input finds nothing, exactly like an
-# ID that does not exist.
-_NO_ROW = uuid.UUID(int=0)
 
 
 @strawberry.type(description="A retail customer (客户). Personal data is always masked.")
@@ -162,14 +163,12 @@ class CustomerQuery:
         filter: CustomerFilter | None = None,
     ) -> Connection[Customer]:
         given = filter or CustomerFilter()
-        village_id = None
-        if given.village_id is not None:
-            village_id = local_id(given.village_id, "Village") or _NO_ROW
+        village_id = optional_input_id(given.village_id, "Village")
         page = await resolve.customer_page(
             info.context,
             resolve.CustomerQuery(
                 first=first,
-                after=_cursor(after),
+                after=after_cursor(after),
                 segment=given.segment,
                 village_id=village_id,
                 id_number=given.id_number,
@@ -195,12 +194,12 @@ class CustomerMutation:
             context,
             sealed={"name": input.name, "idNumber": input.id_number, "phone": input.phone},
             segment=input.segment,
-            institution_id=_optional_id(input.institution_id, "Institution"),
-            village_id=_optional_id(input.village_id, "Village"),
+            institution_id=optional_input_id(input.institution_id, "Institution"),
+            village_id=optional_input_id(input.village_id, "Village"),
             referrer_code=input.referrer_code,
         )
         return RegisterCustomerPayload(
-            customer=customer_or_none(outcome.customer, context),
+            customer=customer_or_none(outcome.result, context),
             user_errors=user_errors(outcome.errors, context.language),
         )
 
@@ -216,21 +215,6 @@ class CustomerMutation:
             public_key_pem=input.public_key_pem,
         )
         return RevealCustomerPayload(
-            sealed=[SealedField(field=each.field, jwe=each.jwe) for each in outcome.sealed],
+            sealed=[SealedField(field=each.field, jwe=each.jwe) for each in outcome.result or ()],
             user_errors=user_errors(outcome.errors, context.language),
         )
-
-
-def _cursor(after: str | None) -> uuid.UUID | None:
-    if after is None:
-        return None
-    key = from_cursor(after)
-    if key is None:
-        raise BadInput("BAD_USER_INPUT", ["after"])
-    return key
-
-
-def _optional_id(global_id: strawberry.ID | None, type_name: str) -> uuid.UUID | None:
-    if global_id is None:
-        return None
-    return local_id(global_id, type_name) or _NO_ROW

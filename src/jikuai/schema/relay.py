@@ -10,6 +10,8 @@ from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
+from jikuai.resolvers.errors import BadInput
+
 N = TypeVar("N")
 
 
@@ -38,6 +40,31 @@ def local_id(global_id: str, type_name: str) -> uuid.UUID | None:
     if decoded is None or decoded[0] != type_name:
         return None
     return decoded[1]
+
+
+# Matches no row: a malformed or foreign ID given as input finds nothing, exactly like an ID
+# that does not exist.
+NO_ROW = uuid.UUID(int=0)
+
+
+def input_id(global_id: str | None, type_name: str) -> uuid.UUID:
+    """The id an input names; `NO_ROW` for a missing, malformed or foreign one."""
+    return (local_id(global_id, type_name) if global_id else None) or NO_ROW
+
+
+def optional_input_id(global_id: str | None, type_name: str) -> uuid.UUID | None:
+    """None for an input left out, otherwise as `input_id`."""
+    return None if global_id is None else input_id(global_id, type_name)
+
+
+def after_cursor(after: str | None) -> uuid.UUID | None:
+    """The key a page starts after; a cursor we did not give out is bad input."""
+    if after is None:
+        return None
+    key = from_cursor(after)
+    if key is None:
+        raise BadInput("BAD_USER_INPUT", ["after"])
+    return key
 
 
 def to_cursor(key: uuid.UUID) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +13,7 @@ from strawberry.types import Info
 
 from jikuai.domain.credit import applications, lines, model
 from jikuai.domain.credit.ports import RepaymentRecord
+from jikuai.domain.credit.servicing import Dues
 from jikuai.resolvers import credit as resolve
 from jikuai.resolvers.context import Context
 from jikuai.schema.credit.products import LoanDecision, LoanProduct
@@ -31,15 +34,15 @@ strawberry.enum(model.DelinquencyBucket, name="DelinquencyBucket", description="
 strawberry.enum(model.PrepaymentMode, name="PrepaymentMode", description="提前还款方式.")
 
 
-async def _customer(info: Info[Context, None], customer_id: object) -> CustomerType | None:
-    from jikuai.schema.customers import Customer
+async def _customer(info: Info[Context, None], customer_id: uuid.UUID) -> CustomerType | None:
+    from jikuai.schema.customers import Customer  # the two modules refer to each other
 
-    found = await info.context.visible_customer(customer_id)  # type: ignore[arg-type]
+    found = await info.context.visible_customer(customer_id)
     return Customer.of(found, info.context) if found else None
 
 
-async def _product(info: Info[Context, None], product_id: object) -> LoanProduct | None:
-    found = await info.context.loaders.product_by_id.load(product_id)  # type: ignore[arg-type]
+async def _product(info: Info[Context, None], product_id: uuid.UUID) -> LoanProduct | None:
+    found = await info.context.loaders.product_by_id.load(product_id)
     return LoanProduct.of(found) if found else None
 
 
@@ -228,6 +231,8 @@ class Loan(Node):
     )
     closed_on: datetime.date | None = strawberry.field(description="When paid off.")
     _loan: strawberry.Private[model.Loan]
+    # Today's dues and payoff come from one computation, shared by the fields that show them.
+    _standing: strawberry.Private[asyncio.Future[tuple[Dues, Decimal]] | None] = None
 
     @classmethod
     def of(cls, loan: model.Loan) -> Loan:
@@ -278,15 +283,20 @@ class Loan(Node):
 
     @strawberry.field(description="What is owed today (应还).")
     async def amounts_due(self, info: Info[Context, None]) -> AmountsDue:
-        due, _ = await resolve.standing(info.context, self._loan)
+        due, _ = await self._standing_today(info.context)
         return AmountsDue(
             penalty=due.penalty, interest=due.interest, principal=due.principal, total=due.total
         )
 
     @strawberry.field(description="What would settle the loan in full today (提前结清).")
     async def payoff_amount(self, info: Info[Context, None]) -> Decimal:
-        _, payoff = await resolve.standing(info.context, self._loan)
+        _, payoff = await self._standing_today(info.context)
         return payoff
+
+    def _standing_today(self, context: Context) -> asyncio.Future[tuple[Dues, Decimal]]:
+        if self._standing is None:
+            self._standing = asyncio.ensure_future(resolve.standing(context, self._loan))
+        return self._standing
 
     @strawberry.field(description="Repayments, oldest first.")
     async def repayments(self, info: Info[Context, None]) -> list[Repayment]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -26,7 +25,8 @@ from jikuai.domain.credit.products import LoanProduct as LoanProductModel
 from jikuai.domain.shared.errors import DomainError
 from jikuai.resolvers import credit as resolve
 from jikuai.resolvers.context import Context
-from jikuai.resolvers.errors import BadInput, NotFound
+from jikuai.resolvers.errors import NotFound
+from jikuai.resolvers.outcomes import Attempt
 from jikuai.schema.credit.loans import (
     Loan,
     LoanApplication,
@@ -57,9 +57,7 @@ from jikuai.schema.credit.risk import (
 )
 from jikuai.schema.enums import Segment
 from jikuai.schema.errors import user_errors
-from jikuai.schema.relay import Connection, from_cursor, local_id
-
-_NO_ROW = uuid.UUID(int=0)
+from jikuai.schema.relay import Connection, after_cursor, input_id, optional_input_id
 
 
 @strawberry.input(description="A loan application (贷款申请).")
@@ -169,28 +167,10 @@ class RiskAlertFilter:
     loan_id: strawberry.ID | None = strawberry.field(default=None, description="One loan.")
 
 
-def _id(global_id: strawberry.ID | None, type_name: str) -> uuid.UUID:
-    """The local ID; a malformed or foreign one finds nothing, like a missing one."""
-    return (local_id(global_id, type_name) if global_id else None) or _NO_ROW
-
-
-def _optional(global_id: strawberry.ID | None, type_name: str) -> uuid.UUID | None:
-    return None if global_id is None else _id(global_id, type_name)
-
-
-def _cursor(after: str | None) -> uuid.UUID | None:
-    if after is None:
-        return None
-    key = from_cursor(after)
-    if key is None:
-        raise BadInput("BAD_USER_INPUT", ["after"])
-    return key
-
-
 def _application_command(input: LoanApplicationInput) -> origination.ApplyForLoan:
     return origination.ApplyForLoan(
-        customer_id=_id(input.customer_id, "Customer"),
-        product_id=_id(input.product_id, "LoanProduct"),
+        customer_id=input_id(input.customer_id, "Customer"),
+        product_id=input_id(input.product_id, "LoanProduct"),
         amount=input.amount,
         term_months=input.term_months,
         method=input.method,
@@ -201,7 +181,7 @@ def _application_command(input: LoanApplicationInput) -> origination.ApplyForLoa
 
 
 def _application_payload(
-    attempt: resolve.Attempt[applications.LoanApplication], context: Context
+    attempt: Attempt[applications.LoanApplication], context: Context
 ) -> LoanApplicationPayload:
     found = attempt.result
     return LoanApplicationPayload(
@@ -210,16 +190,14 @@ def _application_payload(
     )
 
 
-def _loan_payload(attempt: resolve.Attempt[model.Loan], context: Context) -> LoanPayload:
+def _loan_payload(attempt: Attempt[model.Loan], context: Context) -> LoanPayload:
     return LoanPayload(
         loan=Loan.of(attempt.result) if attempt.result else None,
         user_errors=user_errors(attempt.errors, context.language),
     )
 
 
-def _alert_payload(
-    attempt: resolve.Attempt[alerts.RiskAlert], context: Context
-) -> RiskAlertPayload:
+def _alert_payload(attempt: Attempt[alerts.RiskAlert], context: Context) -> RiskAlertPayload:
     return RiskAlertPayload(
         alert=RiskAlert.of(attempt.result) if attempt.result else None,
         user_errors=user_errors(attempt.errors, context.language),
@@ -259,7 +237,7 @@ class CreditQuery:
     async def loan_application(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> LoanApplication:
-        found = await resolve.application(info.context, _id(id, "LoanApplication"))
+        found = await resolve.application(info.context, input_id(id, "LoanApplication"))
         if found is None:
             raise NotFound
         return LoanApplication.of(found)
@@ -276,11 +254,11 @@ class CreditQuery:
         page = await resolve.application_page(
             info.context,
             ApplicationFilter(
-                customer_id=_optional(given.customer_id, "Customer"),
+                customer_id=optional_input_id(given.customer_id, "Customer"),
                 states=tuple(given.states or ()),
             ),
             first=first,
-            after=_cursor(after),
+            after=after_cursor(after),
         )
         return Connection[LoanApplication].of_rows(
             page.items,
@@ -291,7 +269,7 @@ class CreditQuery:
 
     @strawberry.field(description="One loan; NOT_FOUND unless the viewer may see it.")
     async def loan(self, info: Info[Context, None], id: strawberry.ID) -> Loan:
-        found = await resolve.loan(info.context, _id(id, "Loan"))
+        found = await resolve.loan(info.context, input_id(id, "Loan"))
         if found is None:
             raise NotFound
         return Loan.of(found)
@@ -308,12 +286,12 @@ class CreditQuery:
         page = await resolve.loan_page(
             info.context,
             LoanFilter(
-                customer_id=_optional(given.customer_id, "Customer"),
+                customer_id=optional_input_id(given.customer_id, "Customer"),
                 status=given.status,
                 overdue_only=given.overdue_only,
             ),
             first=first,
-            after=_cursor(after),
+            after=after_cursor(after),
         )
         return Connection[Loan].of_rows(
             page.items, Loan.of, has_next_page=page.has_next_page, after=after is not None
@@ -335,10 +313,10 @@ class CreditQuery:
                 statuses=tuple(given.statuses or ()),
                 kinds=tuple(given.kinds or ()),
                 assignee_id=actor.id if given.assigned_to_me else None,
-                loan_id=_optional(given.loan_id, "Loan"),
+                loan_id=optional_input_id(given.loan_id, "Loan"),
             ),
             first=first,
-            after=_cursor(after),
+            after=after_cursor(after),
         )
         return Connection[RiskAlert].of_rows(
             page.items, RiskAlert.of, has_next_page=page.has_next_page, after=after is not None
@@ -352,7 +330,9 @@ class CreditQuery:
         after: str | None = None,
         kind: ListKind | None = None,
     ) -> Connection[CreditListEntry]:
-        page = await resolve.list_entry_page(info.context, kind, first=first, after=_cursor(after))
+        page = await resolve.list_entry_page(
+            info.context, kind, first=first, after=after_cursor(after)
+        )
         return Connection[CreditListEntry].of_rows(
             page.items,
             CreditListEntry.of,
@@ -419,7 +399,7 @@ class CreditMutation:
         self, info: Info[Context, None], entry_id: strawberry.ID
     ) -> CreditListEntryPayload:
         context = info.context
-        attempt = await resolve.revoke_list_entry(context, _id(entry_id, "CreditListEntry"))
+        attempt = await resolve.revoke_list_entry(context, input_id(entry_id, "CreditListEntry"))
         return CreditListEntryPayload(
             entry=CreditListEntry.of(attempt.result) if attempt.result else None,
             user_errors=user_errors(attempt.errors, context.language),
@@ -439,7 +419,7 @@ class CreditMutation:
         attempt = await resolve.save_draft(
             info.context,
             _application_command(input),
-            _optional(input.application_id, "LoanApplication"),
+            optional_input_id(input.application_id, "LoanApplication"),
         )
         return _application_payload(attempt, info.context)
 
@@ -448,7 +428,7 @@ class CreditMutation:
         self, info: Info[Context, None], input: LoanApplicationIdInput
     ) -> LoanApplicationPayload:
         attempt = await resolve.submit_draft(
-            info.context, _id(input.application_id, "LoanApplication")
+            info.context, input_id(input.application_id, "LoanApplication")
         )
         return _application_payload(attempt, info.context)
 
@@ -459,7 +439,7 @@ class CreditMutation:
         attempt = await resolve.review_application(
             info.context,
             origination.Review(
-                application_id=_id(input.application_id, "LoanApplication"),
+                application_id=input_id(input.application_id, "LoanApplication"),
                 approve=input.approve,
                 amount=input.amount,
                 term_months=input.term_months,
@@ -473,7 +453,7 @@ class CreditMutation:
         self, info: Info[Context, None], input: LoanApplicationActionInput
     ) -> LoanApplicationPayload:
         attempt = await resolve.withdraw_application(
-            info.context, _id(input.application_id, "LoanApplication"), input.reason
+            info.context, input_id(input.application_id, "LoanApplication"), input.reason
         )
         return _application_payload(attempt, info.context)
 
@@ -482,7 +462,7 @@ class CreditMutation:
         self, info: Info[Context, None], input: LoanApplicationIdInput
     ) -> LoanApplicationPayload:
         attempt = await resolve.sign_contract(
-            info.context, _id(input.application_id, "LoanApplication")
+            info.context, input_id(input.application_id, "LoanApplication")
         )
         return _application_payload(attempt, info.context)
 
@@ -490,7 +470,9 @@ class CreditMutation:
     async def disburse_loan(
         self, info: Info[Context, None], input: LoanApplicationIdInput
     ) -> LoanPayload:
-        attempt = await resolve.disburse(info.context, _id(input.application_id, "LoanApplication"))
+        attempt = await resolve.disburse(
+            info.context, input_id(input.application_id, "LoanApplication")
+        )
         return _loan_payload(attempt, info.context)
 
     @strawberry.mutation(description="Draw on a credit line (用信), idempotent by key.")
@@ -498,7 +480,7 @@ class CreditMutation:
         attempt = await resolve.draw_credit(
             info.context,
             lending.DrawCredit(
-                credit_line_id=_id(input.credit_line_id, "CreditLine"),
+                credit_line_id=input_id(input.credit_line_id, "CreditLine"),
                 amount=input.amount,
                 days=input.days,
                 idempotency_key=input.idempotency_key,
@@ -514,7 +496,7 @@ class CreditMutation:
         attempt = await resolve.repay(
             context,
             lending.RepayLoan(
-                loan_id=_id(input.loan_id, "Loan"),
+                loan_id=input_id(input.loan_id, "Loan"),
                 amount=input.amount,
                 idempotency_key=input.idempotency_key,
                 mode=input.prepayment_mode,
@@ -533,7 +515,7 @@ class CreditMutation:
         self, info: Info[Context, None], input: ClassifyLoanInput
     ) -> LoanPayload:
         attempt = await resolve.override_classification(
-            info.context, _id(input.loan_id, "Loan"), input.classification, input.reason
+            info.context, input_id(input.loan_id, "Loan"), input.classification, input.reason
         )
         return _loan_payload(attempt, info.context)
 
@@ -549,8 +531,8 @@ class CreditMutation:
     ) -> RiskAlertPayload:
         attempt = await resolve.assign_alert(
             info.context,
-            monitoring.AlertAction(alert_id=_id(input.alert_id, "RiskAlert"), note=input.note),
-            _id(input.assignee_id, "Staff"),
+            monitoring.AlertAction(alert_id=input_id(input.alert_id, "RiskAlert"), note=input.note),
+            input_id(input.assignee_id, "Staff"),
         )
         return _alert_payload(attempt, info.context)
 
@@ -564,12 +546,12 @@ class CreditMutation:
 async def _product_change(
     context: Context,
     input: LoanProductInput,
-    change: Callable[[Context, DefineProduct], Awaitable[resolve.Attempt[LoanProductModel]]],
+    change: Callable[[Context, DefineProduct], Awaitable[Attempt[LoanProductModel]]],
 ) -> LoanProductPayload:
     try:
         command = to_define_product(input)
     except DomainError as error:
-        attempt: resolve.Attempt[LoanProductModel] = resolve.Attempt(errors=[error])
+        attempt: Attempt[LoanProductModel] = Attempt(errors=[error])
     else:
         attempt = await change(context, command)
     return LoanProductPayload(
@@ -587,7 +569,7 @@ async def _alert_action(
         context,
         action,
         monitoring.AlertAction(
-            alert_id=_id(input.alert_id, "RiskAlert"),
+            alert_id=input_id(input.alert_id, "RiskAlert"),
             note=input.note,
         ),
     )

@@ -16,11 +16,10 @@ from jikuai.domain.credit import model, products
 from jikuai.domain.credit.catalog import DefineProduct
 from jikuai.domain.credit.decisions import Decision, Outcome
 from jikuai.domain.credit.documents import terms_document, terms_from_document
-from jikuai.domain.credit.schedules import build_schedule
 from jikuai.domain.credit.scorecards import Grade
 from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.resolvers import credit as resolve
 from jikuai.resolvers.context import Context
-from jikuai.resolvers.errors import BadInput
 from jikuai.schema.enums import Role, Segment
 from jikuai.schema.errors import UserError
 from jikuai.schema.relay import Node, to_global_id
@@ -95,14 +94,7 @@ class LoanProduct(Node):
 
     @strawberry.field(description="The rate a contract signed today would get.")
     async def current_rate(self, info: Info[Context, None]) -> Decimal | None:
-        pricing = self._product.terms.pricing
-        tenor = pricing.lpr_tenor
-        context = info.context
-        lpr = await context.loaders.lpr_in_force.load((tenor, context.today)) if tenor else None
-        try:
-            return pricing.rate(lpr)
-        except DomainError:
-            return None
+        return await resolve.current_rate(info.context, self._product)
 
     @strawberry.field(
         description="Everything configured: rules, scorecard, limit policy, authority (staff)."
@@ -339,17 +331,14 @@ def _camel(name: str) -> str:
 
 
 def schedule_of(input: LoanSchedulePreviewInput, today: datetime.date) -> LoanSchedule:
-    try:
-        schedule = build_schedule(
-            input.amount,
-            annual_rate=input.annual_rate,
-            method=input.method,
-            start=input.start_date or today,
-            term_months=input.term_months,
-            days=input.days,
-        )
-    except DomainError as error:
-        raise BadInput(error.code, list(error.field or ())) from None
+    schedule = resolve.schedule(
+        input.amount,
+        annual_rate=input.annual_rate,
+        method=input.method,
+        start=input.start_date or today,
+        term_months=input.term_months,
+        days=input.days,
+    )
     return LoanSchedule(
         installments=[
             ScheduleInstallment(
