@@ -1,6 +1,7 @@
 """Demo data for `jikuai seed demo`: the five pilot institutions and the province union, their
 branches, villages, staff of every role, a few customers, the LPR history and the seven loan
-products, with the demo farmer on the whole-village whitelist. Never run in production."""
+products, with the demo farmer on the whole-village whitelist, and each pilot's points
+ecosystem (`demo_points`). Never run in production."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from jikuai.container import Services
+from jikuai.demo_points import seed_points
 from jikuai.demo_products import DEMO_LPR, demo_products
 from jikuai.domain.credit.catalog import (
     AddListEntry,
@@ -116,6 +118,12 @@ def demo_usernames() -> list[str]:
     ]
 
 
+def demo_pilot_codes() -> list[str]:
+    """The pilot institutions' codes: each has a cashier `<code>-cashier` and a service
+    account `<code>-core`."""
+    return [demo.code for demo in PILOTS]
+
+
 async def seed_demo(services: Services) -> bool:
     """Create the demo data once; False when it was already there."""
     if services.settings.is_production:
@@ -133,6 +141,8 @@ async def seed_demo(services: Services) -> bool:
         for demo in PILOTS:
             await _seed_customers(services, session, demo, now)
         await _seed_credit(services, session, now)
+        for demo in PILOTS:
+            await seed_points(services, session, demo.code, _demo_farmer_id_number(demo), now)
     finally:
         await session.close()
     return True
@@ -224,6 +234,11 @@ async def _seed_customers(
         )
 
 
+def _demo_farmer_id_number(demo: DemoInstitution) -> str:
+    """The ID number of a pilot's demo farmer, the first demo customer."""
+    return demo_id_number(demo.area_code, _demo_births(demo)[0], 3)
+
+
 async def _seed_credit(services: Services, session: DatabaseSession, now: datetime) -> None:
     """The LPR history, the seven products in every pilot, and each pilot's demo farmer on the
     whole-village whitelist, all through the same use cases the API calls."""
@@ -251,7 +266,7 @@ async def _seed_credit(services: Services, session: DatabaseSession, now: dateti
                 uow=session.unit_of_work(),
                 now=now,
             )
-        farmer_id_number = demo_id_number(demo.area_code, _demo_births(demo)[0], 3)
+        farmer_id_number = _demo_farmer_id_number(demo)
         await add_list_entry(
             AddListEntry(
                 kind=ListKind.WHITELIST,

@@ -3,6 +3,7 @@ whole-village whitelist lets through in one call."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ import pytest
 from jikuai.app import create_app
 from jikuai.config import DEMO_PASSWORD, Settings
 from jikuai.container import build_services
+from jikuai.demo import demo_id_number
+from jikuai.security import seal
 from tests.support.cli import run_cli
 
 SIGN_IN = """
@@ -84,3 +87,118 @@ async def test_the_demo_serves_seven_products_and_a_whitelisted_farmer(
     assert payload["userErrors"] == []
     assert payload["application"]["state"] == "APPROVED"
     assert payload["application"]["decision"]["outcome"] == "AUTO_APPROVED"
+
+
+POINTS_FLOW_LOGINS = """
+mutation($secret: String!) {
+  core: clientLogin(input: {clientId: "yushu-core", clientSecret: $secret}) { accessToken }
+  till: merchantLogin(input: {username: "yushu-cashier", password: $secret}) {
+    accessToken operator { merchant { name rewards { edges { node { id pricePoints } } } } }
+  }
+  customer: wechatLogin(input: {code: "dev:demo-points-flow"}) { accessToken }
+}
+"""
+FARMERS = "{ customers(filter: {segment: FARMER}) { edges { node { id } } } }"
+FARMER_POINTS = "query($id: ID) { pointsAccount(customerId: $id) { balance } }"
+INSTITUTIONS = "{ institutions { id code } }"
+REGISTER = """
+mutation($input: RegisterCustomerInput!) {
+  registerCustomer(input: $input) { customer { id } userErrors { code } }
+}
+"""
+EARN = """
+mutation($id: ID!, $ref: String!) {
+  recordPointsEvent(input: {customerId: $id, eventType: SOCIAL_SECURITY_CARD_ACTIVATION,
+                            sourceRef: $ref}) { event { points } userErrors { code } }
+}
+"""
+CODE = "mutation { createRedemptionCode { redemptionCode { code } userErrors { code } } }"
+REDEEM = """
+mutation($code: String!, $reward: ID!) {
+  redeemPoints(input: {code: $code, rewardId: $reward, idempotencyKey: "till-1-0001"}) {
+    redemption { status points } userErrors { code }
+  }
+}
+"""
+
+
+@pytest.mark.usefixtures("cli_environment", "restore_logging")
+async def test_the_demo_redeems_a_benefit_at_a_seeded_merchant() -> None:
+    assert await run_cli("db", "upgrade") == 0
+    assert await run_cli("seed", "demo") == 0
+    settings = Settings()
+    services = build_services(settings)
+    transport = httpx.ASGITransport(app=create_app(settings, services=services))
+    key = services.keyring.primary_transport_key
+    now = datetime.now(UTC)
+
+    def sealed(field: str, value: str) -> str:
+        return seal(
+            value, field=field, public_key=key.private_key.public_key(), kid=key.kid, now=now
+        )
+
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://jikuai.test") as client:
+            logins = await _graphql(client, POINTS_FLOW_LOGINS, {"secret": DEMO_PASSWORD})
+            officer = (await _graphql(client, SIGN_IN % DEMO_PASSWORD, {}))["staffLogin"]
+            farmers = await _graphql(client, FARMERS, {}, officer["accessToken"])
+            farmer = await _graphql(
+                client,
+                FARMER_POINTS,
+                {"id": farmers["customers"]["edges"][0]["node"]["id"]},
+                officer["accessToken"],
+            )
+            yushu = next(
+                each["id"]
+                for each in (await _graphql(client, INSTITUTIONS, {}))["institutions"]
+                if each["code"] == "yushu"
+            )
+            customer = logins["customer"]["accessToken"]
+            registered = await _graphql(
+                client,
+                REGISTER,
+                {
+                    "input": {
+                        "name": sealed("name", "赵春花"),
+                        "idNumber": sealed(
+                            "idNumber", demo_id_number("220182", date(1992, 3, 15), 46)
+                        ),
+                        "phone": sealed("phone", "13904318888"),
+                        "segment": "FARMER",
+                        "institutionId": yushu,
+                    }
+                },
+                customer,
+            )
+            customer_id = registered["registerCustomer"]["customer"]["id"]
+            earned = [
+                await _graphql(
+                    client, EARN, {"id": customer_id, "ref": ref}, logins["core"]["accessToken"]
+                )
+                for ref in ("SSC-0001", "SSC-0002", "SSC-0002")
+            ]
+            code = (await _graphql(client, CODE, {}, customer))["createRedemptionCode"]
+            rewards = logins["till"]["operator"]["merchant"]["rewards"]["edges"]
+            voucher = next(each["node"] for each in rewards if each["node"]["pricePoints"] == 1000)
+            redeemed = await _graphql(
+                client,
+                REDEEM,
+                {"code": code["redemptionCode"]["code"], "reward": voucher["id"]},
+                logins["till"]["accessToken"],
+            )
+            left = await _graphql(client, FARMER_POINTS, {"id": None}, customer)
+    finally:
+        await services.close()
+
+    assert logins["till"]["operator"]["merchant"]["name"] == "便民超市（yushu）"
+    assert sorted(each["node"]["pricePoints"] for each in rewards) == [1000, 3000]
+    assert farmer["pointsAccount"] == {"balance": 8000}
+    assert registered["registerCustomer"]["userErrors"] == []
+    assert [each["recordPointsEvent"] for each in earned] == [
+        {"event": {"points": 500}, "userErrors": []}
+    ] * 3
+    assert redeemed["redeemPoints"] == {
+        "redemption": {"status": "COMPLETED", "points": 1000},
+        "userErrors": [],
+    }
+    assert left["pointsAccount"] == {"balance": 0}

@@ -19,8 +19,10 @@ from jikuai.app import create_app
 from jikuai.container import build_services
 from jikuai.domain.customers.services import reencrypt_customers
 from jikuai.persistence.tables.customers import customers
+from jikuai.persistence.tables.merchants import merchants
 from jikuai.security import EnvelopeInvalid, EnvelopeOpener, KeyRing, TransportKey, seal
 from tests.support.cli import run_cli
+from tests.support.merchants import apply
 from tests.support.stack import REGISTER, Stack, open_stack
 
 WECHAT = ("http://127.0.0.1:9", "wx1234567890abcdef", "test-wechat-secret")
@@ -209,7 +211,7 @@ async def test_reencrypt_moves_every_customer_to_the_new_data_key(
         "re-encrypted 2/6 customers",
         "re-encrypted 4/6 customers",
         "re-encrypted 6/6 customers",
-        "done: 6 customers",
+        "done: 6 customers,",
     ]
     assert rows_after.keys() == rows_before.keys()
     for customer_id, row in rows_after.items():
@@ -223,7 +225,7 @@ async def test_reencrypt_moves_every_customer_to_the_new_data_key(
     assert shown_after == shown_before
     assert len(shown_after) == 6
     assert second_exit == 0
-    assert second_output == ["done: 0 customers"]
+    assert second_output == ["done: 0 customers,"]
     assert list_exit == 0
     assert [(line[0], line[1], line[2]) for line in listed] == [
         ("transport", old_transport_kid, "decrypt-only"),
@@ -277,7 +279,72 @@ async def test_an_interrupted_reencryption_resumes_where_it_stopped(
         "re-encrypted 1/3 customers",
         "re-encrypted 2/3 customers",
         "re-encrypted 3/3 customers",
-        "done: 3 customers",
+        "done: 3 customers,",
     ]
     assert finished == [new_data_key] * 5
     assert shown_after == shown_before
+
+
+MERCHANT_DETAILS = """
+query($id: ID!) {
+  node(id: $id) {
+    ... on Merchant { contactPhoneMasked settlementAccountLast4 legalRepresentativeIdMasked }
+  }
+}
+"""
+
+
+@pytest.mark.usefixtures("cli_environment", "restore_logging")
+async def test_reencrypt_moves_every_merchant_to_the_new_data_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with embedded_stack(tmp_path) as before:
+        officer = await before.token("alpha-officer")
+        applied = [(await apply(before, officer))["merchant"]["id"] for _ in range(3)]
+        shown_before = [
+            (await before.gql(MERCHANT_DETAILS, {"id": each}, token=officer))["data"]["node"]
+            for each in applied
+        ]
+        old_data_key = before.services.keyring.primary_data_key.key_id
+        rows_before = await stored_merchants(before)
+        rotated = rotate(before, datetime.now(UTC))
+        capsys.readouterr()
+
+        exit_code = await run_cli("db", "reencrypt", "--batch-size", "2")
+        output = capsys.readouterr().out.splitlines()
+        rows_after = await stored_merchants(before)
+
+        async with restarted(before) as after:
+            token = await after.token("alpha-officer")
+            shown_after = [
+                (await after.gql(MERCHANT_DETAILS, {"id": each}, token=token))["data"]["node"]
+                for each in applied
+            ]
+
+    new_data_key = rotated.primary_data_key.key_id
+    assert exit_code == 0
+    assert "re-encrypted 2/3 merchants" in output
+    assert "re-encrypted 3/3 merchants" in output
+    assert output[-1].endswith("and 3 merchants re-encrypted")
+    assert {row.key_id for row in rows_before.values()} == {old_data_key}
+    for merchant_id, row in rows_after.items():
+        assert row.key_id == new_data_key
+        for column in ("contact_phone_ct", "settlement_account_ct", "legal_representative_id_ct"):
+            assert getattr(row, column) != getattr(rows_before[merchant_id], column)
+            assert getattr(row, column)[:5] == b"\x01" + new_data_key.to_bytes(4, "big")
+    assert shown_after == shown_before
+    assert all(each["contactPhoneMasked"] for each in shown_after)
+
+
+async def stored_merchants(stack: Stack) -> dict[uuid.UUID, Any]:
+    async with stack.services.database.primary.connect() as connection:
+        result = await connection.execute(
+            select(
+                merchants.c.id,
+                merchants.c.key_id,
+                merchants.c.contact_phone_ct,
+                merchants.c.settlement_account_ct,
+                merchants.c.legal_representative_id_ct,
+            )
+        )
+        return {row.id: row for row in result}

@@ -108,6 +108,17 @@ async def test_concurrent_increments_are_all_counted(cache: Cache) -> None:
     assert await cache.get("hits") == b"20"
 
 
+async def test_add_sets_only_an_absent_key(cache: Cache) -> None:
+    assert await cache.add("claim", b"first", ttl_seconds=60)
+    assert not await cache.add("claim", b"second", ttl_seconds=60)
+    assert await cache.get("claim") == b"first"
+
+
+async def test_of_concurrent_adds_exactly_one_wins(cache: Cache) -> None:
+    won = await asyncio.gather(*(cache.add("race", b"x", ttl_seconds=60) for _ in range(20)))
+    assert sum(won) == 1
+
+
 async def test_delete_removes_a_value_and_resets_a_count(cache: Cache) -> None:
     await cache.set("key", b"value", ttl_seconds=60)
     await cache.increment("count", ttl_seconds=60)

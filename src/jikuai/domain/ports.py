@@ -22,7 +22,9 @@ from jikuai.domain.credit.ports import (
 )
 from jikuai.domain.customers.model import Customer, CustomerFilter
 from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
-from jikuai.domain.tenancy.model import Branch, Institution, Staff, Village
+from jikuai.domain.merchants.ports import MerchantRepository, RewardRepository
+from jikuai.domain.points.ports import LedgerRepository, RedemptionRepository
+from jikuai.domain.tenancy.model import Branch, Institution, ServiceClient, Staff, Village
 
 
 class TenancyRepository(Protocol):
@@ -90,6 +92,10 @@ class IdentityRepository(Protocol):
         """Use a live token once; False when another request used or revoked it first."""
 
     async def revoke_refresh_family(self, family_id: uuid.UUID, at: datetime) -> None: ...
+    async def service_client_by_name(self, name: str) -> ServiceClient | None: ...
+    async def add_service_client(self, client: ServiceClient) -> bool:
+        """Insert; False when the name is taken."""
+
     async def add_audit_event(self, event: AuditEvent) -> None: ...
 
 
@@ -114,6 +120,14 @@ class Repositories(Protocol):
     def loans(self) -> LoanRepository: ...
     @property
     def alerts(self) -> AlertRepository: ...
+    @property
+    def merchants(self) -> MerchantRepository: ...
+    @property
+    def rewards(self) -> RewardRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def redemptions(self) -> RedemptionRepository: ...
 
 
 class UnitOfWork(Repositories, Protocol):

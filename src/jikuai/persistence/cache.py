@@ -16,6 +16,9 @@ from redis.asyncio import Redis
 class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, *, ttl_seconds: int) -> None: ...
+    async def add(self, key: str, value: bytes, *, ttl_seconds: int) -> bool:
+        """Set only if absent; False when the key holds a value (a one-time claim)."""
+
     async def increment(self, key: str, *, ttl_seconds: int) -> int:
         """Add one and return the count; the window starts at the first increment."""
 
@@ -40,6 +43,12 @@ class MemoryCache:
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: int) -> None:
         self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    async def add(self, key: str, value: bytes, *, ttl_seconds: int) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl_seconds=ttl_seconds)
+        return True
 
     async def increment(self, key: str, *, ttl_seconds: int) -> int:
         current = await self.get(key)
@@ -71,6 +80,9 @@ class RedisCache:
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: int) -> None:
         await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+
+    async def add(self, key: str, value: bytes, *, ttl_seconds: int) -> bool:
+        return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
 
     async def increment(self, key: str, *, ttl_seconds: int) -> int:
         name = self._prefix + key

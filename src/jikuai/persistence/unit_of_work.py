@@ -18,6 +18,8 @@ from jikuai.persistence.repositories.credit import (
 )
 from jikuai.persistence.repositories.customers import SqlCustomerRepository
 from jikuai.persistence.repositories.identity import SqlIdentityRepository
+from jikuai.persistence.repositories.merchants import SqlMerchantRepository, SqlRewardRepository
+from jikuai.persistence.repositories.points import SqlLedgerRepository, SqlRedemptionRepository
 from jikuai.persistence.repositories.tenancy import SqlTenancyRepository
 
 
@@ -34,6 +36,10 @@ class Repositories:
         self.credit_lines = SqlCreditLineRepository(connection)
         self.loans = SqlLoanRepository(connection)
         self.alerts = SqlAlertRepository(connection)
+        self.merchants = SqlMerchantRepository(connection)
+        self.rewards = SqlRewardRepository(connection)
+        self.ledger = SqlLedgerRepository(connection)
+        self.redemptions = SqlRedemptionRepository(connection)
 
 
 class SqlUnitOfWork(Repositories):

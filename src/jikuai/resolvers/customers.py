@@ -46,6 +46,8 @@ async def customer(context: Context, customer_id: uuid.UUID | None) -> Customer:
 
 async def customer_page(context: Context, query: CustomerQuery) -> CustomerPage:
     actor = await context.require_actor()
+    if not (actor.is_staff or actor.is_customer):
+        raise Forbidden
     if actor.is_customer and actor.customer_id is None:
         return CustomerPage([], has_next_page=False)
     limit = page_limit(query.first)

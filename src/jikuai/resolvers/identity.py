@@ -49,6 +49,19 @@ async def wechat_login(context: Context, *, code: str) -> SignIn:
     return SignIn(tokens=tokens)
 
 
+async def client_login(context: Context, *, client_id: str, client_secret: str) -> SignIn:
+    try:
+        tokens = await context.services.authenticator.client_login(
+            context.db.unit_of_work(),
+            client_id=client_id,
+            client_secret=client_secret,
+            now=context.now,
+        )
+    except DomainError as error:
+        return SignIn(errors=[error])
+    return SignIn(tokens=tokens)
+
+
 async def refresh(context: Context, *, refresh_token: str) -> SignIn:
     try:
         tokens = await context.services.authenticator.refresh(

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -17,6 +17,7 @@ from jikuai.domain.credit.model import Loan, LoanInstallment
 from jikuai.domain.credit.ports import RepaymentRecord
 from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, lpr_on
 from jikuai.domain.customers.model import Customer
+from jikuai.domain.merchants.model import Merchant, MerchantOperator, Reward
 from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff
 
@@ -49,6 +50,16 @@ def _grouped(rows: Sequence[C], keys: Sequence[uuid.UUID]) -> list[list[C]]:
     for row in rows:
         found[row.customer_id].append(row)
     return [found[key] for key in keys]
+
+
+class RewardsOf(NamedTuple):
+    """A page of one merchant's rewards: at most `limit` after `after`, only those on offer on
+    `offered_on` if given. Pages asked with the same bounds are read in one statement."""
+
+    merchant_id: uuid.UUID
+    offered_on: date | None
+    after: uuid.UUID | None
+    limit: int
 
 
 class Loaders:
@@ -122,6 +133,26 @@ class Loaders:
     def repayments_by_loan(self) -> DataLoader[uuid.UUID, list[RepaymentRecord]]:
         return DataLoader(self._repayments)
 
+    @cached_property
+    def merchant_by_id(self) -> DataLoader[uuid.UUID, Merchant | None]:
+        return DataLoader(self._merchants)
+
+    @cached_property
+    def operator_by_id(self) -> DataLoader[uuid.UUID, MerchantOperator | None]:
+        return DataLoader(self._operators)
+
+    @cached_property
+    def operators_by_merchant(self) -> DataLoader[uuid.UUID, list[MerchantOperator]]:
+        return DataLoader(self._operators_of)
+
+    @cached_property
+    def reward_by_id(self) -> DataLoader[uuid.UUID, Reward | None]:
+        return DataLoader(self._rewards)
+
+    @cached_property
+    def rewards_by_merchant(self) -> DataLoader[RewardsOf, list[Reward]]:
+        return DataLoader(self._rewards_of)
+
     async def _products(self, keys: list[uuid.UUID]) -> list[LoanProduct | None]:
         return _by_id(await (await self._reads()).products.by_id(keys), keys)
 
@@ -178,3 +209,33 @@ class Loaders:
         """Unscoped: callers check visibility through `Context.visible_customer`."""
         rows = await (await self._reads()).customers.by_id(keys, institution_id=None)
         return _by_id(rows, keys)
+
+    async def _merchants(self, keys: list[uuid.UUID]) -> list[Merchant | None]:
+        return _by_id(await (await self._reads()).merchants.by_id(keys), keys)
+
+    async def _operators(self, keys: list[uuid.UUID]) -> list[MerchantOperator | None]:
+        return _by_id(await (await self._reads()).merchants.operators_by_id(keys), keys)
+
+    async def _operators_of(self, keys: list[uuid.UUID]) -> list[list[MerchantOperator]]:
+        grouped: dict[uuid.UUID, list[MerchantOperator]] = defaultdict(list)
+        for operator in await (await self._reads()).merchants.operators_of(keys):
+            grouped[operator.merchant_id].append(operator)
+        return [grouped[key] for key in keys]
+
+    async def _rewards(self, keys: list[uuid.UUID]) -> list[Reward | None]:
+        return _by_id(await (await self._reads()).rewards.by_id(keys), keys)
+
+    async def _rewards_of(self, keys: list[RewardsOf]) -> list[list[Reward]]:
+        """One statement per distinct (day, after, limit): a level of a query asks one."""
+        reads = await self._reads()
+        bounds: dict[tuple[date | None, uuid.UUID | None, int], list[uuid.UUID]] = defaultdict(list)
+        for key in keys:
+            bounds[key.offered_on, key.after, key.limit].append(key.merchant_id)
+        grouped: dict[RewardsOf, list[Reward]] = defaultdict(list)
+        for (day, after, limit), merchant_ids in bounds.items():
+            found = await reads.rewards.of_merchants(
+                merchant_ids, offered_on=day, after=after, limit=limit
+            )
+            for reward in found:
+                grouped[RewardsOf(reward.merchant_id, day, after, limit)].append(reward)
+        return [grouped[key] for key in keys]

@@ -10,6 +10,10 @@ from jikuai.domain.tenancy.model import Role
 
 strawberry.enum(Segment, name="Segment", description="Customer segment (客群).")
 strawberry.enum(Role, name="Role", description="What an actor may do (角色).")
-strawberry.enum(ActorKind, name="ActorKind", description="A staff member or a customer.")
+strawberry.enum(
+    ActorKind,
+    name="ActorKind",
+    description="A staff member, customer, merchant cashier or service account.",
+)
 
 __all__ = ["ActorKind", "Role", "Segment"]

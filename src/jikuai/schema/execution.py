@@ -40,7 +40,8 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.schema import validate_document
 
 from jikuai.config import Settings
-from jikuai.resolvers.errors import ApiError
+from jikuai.domain.shared.errors import PermissionDenied
+from jikuai.resolvers.errors import ApiError, Forbidden
 
 log = logging.getLogger("jikuai.graphql")
 
@@ -145,6 +146,14 @@ class OperationRunner:
 
     def _answer(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
         original = error.original_error
+        if isinstance(original, PermissionDenied):
+            # A role that may not read this at all, found below the resolver's own checks.
+            denied = Forbidden()
+            return dict(
+                GraphQLError(
+                    denied.message, nodes=error.nodes, path=error.path, extensions=denied.extensions
+                ).formatted
+            )
         if original is None or isinstance(original, (ApiError, GraphQLError)):
             # Without a path, the operation never ran: its variables did not fit their types.
             return self._public(error, None if error.path else "BAD_USER_INPUT")

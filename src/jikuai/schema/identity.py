@@ -39,7 +39,9 @@ class Viewer:
     customer: Customer | None = strawberry.field(
         description="The customer, once a WeChat user has registered."
     )
-    registered: bool = strawberry.field(description="False for a WeChat user yet to register.")
+    registered: bool = strawberry.field(
+        description="False for a WeChat user yet to register; true for everyone else."
+    )
     _institution_id: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(description="The viewer's institution, if any.")
@@ -83,6 +85,13 @@ class WechatLoginPayload(SignInPayload):
     viewer: Viewer | None = strawberry.field(description="Who signed in, on success.")
 
 
+@strawberry.type(
+    description="An access token for a service account; no refresh token: sign in again."
+)
+class ClientLoginPayload(SignInPayload):
+    pass
+
+
 @strawberry.type(description="A new access token and the refresh token to use next time.")
 class RefreshTokenPayload(SignInPayload):
     pass
@@ -97,6 +106,12 @@ class LogoutPayload:
 class StaffLoginInput:
     username: str = strawberry.field(description="Sign-in name.")
     password: str = strawberry.field(description="Password; never stored or returned.")
+
+
+@strawberry.input(description="A service account's client credentials.")
+class ClientLoginInput:
+    client_id: str = strawberry.field(description="The name given to `jikuai clients create`.")
+    client_secret: str = strawberry.field(description="The secret it printed.")
 
 
 @strawberry.input(description="A mini-program login code.")
@@ -121,7 +136,7 @@ async def _viewer(context: Context) -> Viewer:
         role=found.actor.role,
         staff=Staff.of(found.staff) if found.staff else None,
         customer=customer_or_none(found.customer, context),
-        registered=found.actor.is_staff or found.customer is not None,
+        registered=not found.actor.is_customer or found.customer is not None,
         _institution_id=found.actor.institution_id,
     )
 
@@ -174,6 +189,17 @@ class IdentityMutation:
             viewer=viewer,
             **_sign_in_fields(result, context.language),
         )
+
+    @strawberry.mutation(
+        description="Sign-in of one of the bank's systems with client credentials (服务账号)."
+    )
+    async def client_login(
+        self, info: Info[Context, None], input: ClientLoginInput
+    ) -> ClientLoginPayload:
+        result = await resolve.client_login(
+            info.context, client_id=input.client_id, client_secret=input.client_secret
+        )
+        return ClientLoginPayload(**_sign_in_fields(result, info.context.language))
 
     @strawberry.mutation(description="Exchange a refresh token for new tokens (it is used up).")
     async def refresh_token(

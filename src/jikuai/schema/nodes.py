@@ -9,6 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from jikuai.resolvers import credit as resolve_credit
+from jikuai.resolvers import merchants as resolve_merchants
+from jikuai.resolvers import points as resolve_points
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import NotFound
@@ -16,6 +18,8 @@ from jikuai.schema.credit.loans import CreditLine, Loan, LoanApplication
 from jikuai.schema.credit.products import LoanProduct
 from jikuai.schema.credit.risk import CreditListEntry, RiskAlert
 from jikuai.schema.customers import Customer
+from jikuai.schema.merchants import Merchant, MerchantOperator, Reward
+from jikuai.schema.points import PointsEvent, Redemption, Settlement
 from jikuai.schema.relay import Node, from_global_id
 from jikuai.schema.tenancy import Branch, Institution, Staff
 
@@ -30,6 +34,10 @@ async def _node(context: Context, global_id: str) -> Node | None:
         return Customer.of(customer, context) if customer else None
     if type_name in _CREDIT_NODES:
         return await _CREDIT_NODES[type_name](context, key)
+    if type_name in _MERCHANT_NODES:
+        return await _MERCHANT_NODES[type_name](context, key)
+    if type_name in _POINTS_NODES:
+        return await _POINTS_NODES[type_name](context, key)
     if type_name == "Institution":
         institution = await context.loaders.institution_by_id.load(key)
         return Institution.of(institution) if institution else None
@@ -79,6 +87,50 @@ _CREDIT_NODES: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]]
     "LoanProduct": _product,
     "RiskAlert": _risk_alert,
     "CreditListEntry": _list_entry,
+}
+
+
+async def _merchant(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_merchants.merchant(context, key)
+    return Merchant.of(found) if found else None
+
+
+async def _reward(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_merchants.reward(context, key)
+    return Reward.of(found) if found else None
+
+
+async def _operator(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_merchants.operator(context, key)
+    return MerchantOperator.of(found) if found else None
+
+
+_MERCHANT_NODES: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]] = {
+    "Merchant": _merchant,
+    "Reward": _reward,
+    "MerchantOperator": _operator,
+}
+
+
+async def _redemption(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_points.redemption_by_id(context, key)
+    return Redemption.of(found) if found else None
+
+
+async def _settlement(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_points.settlement_by_id(context, key)
+    return Settlement.of(found) if found else None
+
+
+async def _points_event(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_points.event_by_id(context, key)
+    return PointsEvent.of(found) if found else None
+
+
+_POINTS_NODES: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]] = {
+    "Redemption": _redemption,
+    "Settlement": _settlement,
+    "PointsEvent": _points_event,
 }
 
 

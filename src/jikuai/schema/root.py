@@ -9,18 +9,30 @@ from jikuai.config import Settings
 from jikuai.schema.credit.operations import CreditMutation, CreditQuery
 from jikuai.schema.customers import CustomerMutation, CustomerQuery
 from jikuai.schema.identity import IdentityMutation, IdentityQuery
+from jikuai.schema.merchants import MerchantMutation, MerchantQuery
 from jikuai.schema.nodes import NodeQuery
+from jikuai.schema.points import PointsMutation, PointsQuery
 from jikuai.schema.scalars import SCALARS
 from jikuai.schema.tenancy import TenancyQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(NodeQuery, IdentityQuery, TenancyQuery, CustomerQuery, CreditQuery):
+class Query(
+    NodeQuery,
+    IdentityQuery,
+    TenancyQuery,
+    CustomerQuery,
+    CreditQuery,
+    MerchantQuery,
+    PointsQuery,
+):
     pass
 
 
 @strawberry.type(description="Everything that can be changed; one `input`, a payload back.")
-class Mutation(IdentityMutation, CustomerMutation, CreditMutation):
+class Mutation(
+    IdentityMutation, CustomerMutation, CreditMutation, MerchantMutation, PointsMutation
+):
     pass
 
 

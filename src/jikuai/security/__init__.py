@@ -26,8 +26,8 @@ from jikuai.security.passwords import PasswordHasher
 from jikuai.security.tokens import (
     AccessClaims,
     AccessTokenCodec,
-    hash_refresh_token,
-    new_refresh_token,
+    hash_secret,
+    new_secret,
 )
 
 __all__ = [
@@ -46,14 +46,14 @@ __all__ = [
     "KeyRingError",
     "PasswordHasher",
     "TransportKey",
-    "hash_refresh_token",
+    "hash_secret",
     "load_client_public_key",
     "load_or_create",
     "mask_bank_card",
     "mask_id_number",
     "mask_name",
     "mask_phone",
-    "new_refresh_token",
+    "new_secret",
     "rotate",
     "seal",
 ]

@@ -3,8 +3,8 @@
 An access token is a short-lived JWT signed with HS256 under the key ring's token-signing
 key: every server of the deployment shares the key, so any of them verifies a token without
 a database round trip. Claims use short names (``sub`` actor id, ``knd`` actor kind, ``rol``
-role, ``ins`` institution, ``cus`` customer, ``jti``, ``iat``, ``exp``, ``iss``) and all of
-them are required; anything unexpected is the same :class:`InvalidToken`.
+role, ``ins`` institution, ``cus`` customer, ``mer`` merchant, ``jti``, ``iat``, ``exp``,
+``iss``) and all of them are required; anything unexpected is the same :class:`InvalidToken`.
 
 A refresh token is an opaque random string. Only its SHA-256 is stored, so a database leak
 yields no usable token; rotating it on use and revoking a family when a rotated token comes
@@ -30,8 +30,8 @@ _REGISTRY = JWSRegistry(algorithms=[_ALGORITHM])
 _MAX_TOKEN_BYTES = 4096
 _VERIFIED_TOKENS_CACHED = 4096
 _MIN_KEY_BYTES = 32
-_ACTOR_KINDS = frozenset({"staff", "customer"})
-_CLAIM_NAMES = frozenset({"sub", "knd", "rol", "ins", "cus", "jti", "iat", "exp", "iss"})
+_ACTOR_KINDS = frozenset({"staff", "customer", "merchant", "service"})
+_CLAIM_NAMES = frozenset({"sub", "knd", "rol", "ins", "cus", "mer", "jti", "iat", "exp", "iss"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class AccessClaims:
     role: str
     institution_id: str | None
     customer_id: str | None
+    merchant_id: str | None
     token_id: str
     issued_at: datetime
     expires_at: datetime
@@ -70,6 +71,7 @@ class AccessTokenCodec:
         customer_id: str | None,
         now: datetime,
         lifetime: timedelta,
+        merchant_id: str | None = None,
     ) -> tuple[str, AccessClaims]:
         """A signed token and its claims; times are whole seconds, as in the token."""
         if actor_kind not in _ACTOR_KINDS:
@@ -85,6 +87,7 @@ class AccessTokenCodec:
             "rol": role,
             "ins": institution_id,
             "cus": customer_id,
+            "mer": merchant_id,
             "jti": token_id,
             "iat": issued_at,
             "exp": expires_at,
@@ -113,7 +116,7 @@ class AccessTokenCodec:
             or payload["iss"] != self._issuer
             or payload["knd"] not in _ACTOR_KINDS
             or not all(isinstance(payload[name], str) for name in ("sub", "rol", "jti"))
-            or not all(isinstance(payload[name], str | None) for name in ("ins", "cus"))
+            or not all(isinstance(payload[name], str | None) for name in ("ins", "cus", "mer"))
             or not all(_is_int(payload[name]) for name in ("iat", "exp"))
             or not payload["iat"] < payload["exp"]
         ):
@@ -121,13 +124,13 @@ class AccessTokenCodec:
         return _claims(payload)
 
 
-def new_refresh_token() -> str:
-    """A fresh opaque refresh token (256 random bits)."""
+def new_secret() -> str:
+    """A fresh opaque secret (256 random bits): a refresh token, a service account's secret."""
     return secrets.token_urlsafe(32)
 
 
-def hash_refresh_token(token: str) -> bytes:
-    """What is stored for a refresh token: its SHA-256, enough for 256 random bits."""
+def hash_secret(token: str) -> bytes:
+    """What is stored for an opaque secret: its SHA-256, enough for 256 random bits."""
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
@@ -142,6 +145,7 @@ def _claims(payload: dict[str, Any]) -> AccessClaims:
         role=payload["rol"],
         institution_id=payload["ins"],
         customer_id=payload["cus"],
+        merchant_id=payload["mer"],
         token_id=payload["jti"],
         issued_at=datetime.fromtimestamp(payload["iat"], UTC),
         expires_at=datetime.fromtimestamp(payload["exp"], UTC),

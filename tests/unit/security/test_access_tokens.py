@@ -13,8 +13,8 @@ from jikuai.security import (
     AccessTokenCodec,
     InvalidToken,
     KeyRing,
-    hash_refresh_token,
-    new_refresh_token,
+    hash_secret,
+    new_secret,
 )
 
 LIFETIME = timedelta(minutes=15)
@@ -82,6 +82,7 @@ def test_claims_use_short_names(codec: AccessTokenCodec, now: datetime) -> None:
         "rol": "LOAN_OFFICER",
         "ins": INSTITUTION,
         "cus": None,
+        "mer": None,
         "jti": claims.token_id,
         "iat": int(now.timestamp()),
         "exp": int((now + LIFETIME).timestamp()),
@@ -145,7 +146,9 @@ def test_token_of_another_issuer_is_refused(ring: KeyRing, now: datetime) -> Non
         {"iss": ...},
         {"ins": ...},
         {"extra": 1},
-        {"knd": "merchant"},
+        {"knd": "robot"},
+        {"mer": ...},
+        {"mer": 7},
         {"sub": 7},
         {"rol": None},
         {"cus": 7},
@@ -193,7 +196,7 @@ def test_issue_refuses_bad_arguments(codec: AccessTokenCodec, now: datetime) -> 
         "lifetime": LIFETIME,
     }
     with pytest.raises(ValueError, match="actor_kind"):
-        codec.issue(**arguments | {"actor_kind": "merchant"})
+        codec.issue(**arguments | {"actor_kind": "robot"})
     with pytest.raises(ValueError, match="lifetime"):
         codec.issue(**arguments | {"lifetime": timedelta(0)})
     with pytest.raises(ValueError, match="32 bytes"):
@@ -201,9 +204,9 @@ def test_issue_refuses_bad_arguments(codec: AccessTokenCodec, now: datetime) -> 
 
 
 def test_refresh_tokens() -> None:
-    first, second = new_refresh_token(), new_refresh_token()
+    first, second = new_secret(), new_secret()
     assert first != second
     assert len(first) >= 43
-    assert hash_refresh_token(first) == hash_refresh_token(first)
-    assert hash_refresh_token(first) != hash_refresh_token(second)
-    assert len(hash_refresh_token(first)) == 32
+    assert hash_secret(first) == hash_secret(first)
+    assert hash_secret(first) != hash_secret(second)
+    assert len(hash_secret(first)) == 32

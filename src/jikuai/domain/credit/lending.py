@@ -15,19 +15,27 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from jikuai.domain.credit.access import CLASSIFYING_STAFF, REPAYMENT_STAFF, acts_on_credit_of
-from jikuai.domain.credit.model import Classification, Loan, PrepaymentMode, RepaymentMethod
+from jikuai.domain.credit.model import (
+    Classification,
+    Loan,
+    LoanInstallment,
+    PrepaymentMode,
+    RepaymentMethod,
+)
 from jikuai.domain.credit.origination import installments_of, new_loan
 from jikuai.domain.credit.ports import RepaymentRecord
 from jikuai.domain.credit.schedules import build_schedule
 from jikuai.domain.credit.servicing import apply_repayment
 from jikuai.domain.identity.model import AuditEvent
+from jikuai.domain.points import earning
+from jikuai.domain.points.model import EventType
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
+from jikuai.domain.shared.idempotency import check_idempotency_key
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.shared.money import exact_cents
 from jikuai.domain.tenancy.actors import Actor
 
-MAX_KEY_LENGTH = 64
 CONFLICT_RETRIES = 3
 
 
@@ -66,7 +74,7 @@ async def draw_credit(
     matures after `days`, or on the line's last day if that comes first."""
     if not actor.is_customer:
         raise PermissionDenied
-    _check_key(command.idempotency_key)
+    check_idempotency_key(command.idempotency_key)
     command = replace(command, amount=_cash(command.amount))
     try:
         return await _draw(command, actor, unit_of_work(), now, today)
@@ -142,7 +150,7 @@ async def repay_loan(
     """
     if actor.is_staff and actor.role not in REPAYMENT_STAFF:
         raise PermissionDenied
-    _check_key(command.idempotency_key)
+    check_idempotency_key(command.idempotency_key)
     command = replace(command, amount=_cash(command.amount))
     for _ in range(CONFLICT_RETRIES):
         try:
@@ -169,6 +177,7 @@ async def _repay(
             return Repaid(loan, earlier, replayed=True)
         installments = (await uow.loans.installments_of([loan.id]))[loan.id]
         before = {each.number: copy.copy(each) for each in installments}
+        due = next((each for each in installments if not each.is_paid), None)
         settled = apply_repayment(loan, installments, command.amount, today, mode=command.mode)
         loan.updated_at = now
         changed = [each for each in installments if each != before.get(each.number)]
@@ -199,8 +208,39 @@ async def _repay(
         await uow.loans.add_repayment(record)
         if loan.credit_line_id is not None and settled.principal_paid > 0:
             await uow.credit_lines.restore(loan.credit_line_id, settled.principal_paid, at=now)
+        if due is not None and due.due_date >= today:
+            paid = next(each for each in installments if each.number == due.number)
+            if paid.is_paid:
+                await _reward_on_time(uow, loan, paid, actor, now, today)
         await uow.commit()
     return Repaid(loan, record, replayed=False)
+
+
+async def _reward_on_time(
+    uow: UnitOfWork,
+    loan: Loan,
+    installment: LoanInstallment,
+    actor: Actor,
+    now: datetime,
+    today: date,
+) -> None:
+    """Points for the installment due, paid in full by its due date (按时还款积分), once per
+    installment, where the institution rewards it."""
+    if not await earning.earns(uow, loan.institution_id, EventType.ON_TIME_REPAYMENT):
+        return
+    await earning.earn(
+        uow,
+        earning.RecordEvent(
+            customer_id=loan.customer_id,
+            event_type=EventType.ON_TIME_REPAYMENT,
+            source_ref=f"{loan.contract_no}#{installment.number}",
+            amount=installment.principal + installment.interest,
+        ),
+        loan.institution_id,
+        recorded_by=actor.id,
+        now=now,
+        today=today,
+    )
 
 
 async def override_classification(
@@ -253,8 +293,3 @@ def _cash(amount: Decimal) -> Decimal:
     if written is None or written <= 0:
         raise DomainError(ErrorCode.INVALID_AMOUNT, field=("amount",))
     return written
-
-
-def _check_key(key: str) -> None:
-    if not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise DomainError(ErrorCode.REQUIRED, field=("idempotencyKey",))

@@ -8,13 +8,16 @@ Presenting a refresh token that was already used is taken as theft and revokes t
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from jikuai.domain.identity.model import RefreshToken, WeChatAccount
 from jikuai.domain.identity.ports import Counters, WeChatCodeExchange, WeChatIdentity
+from jikuai.domain.merchants.model import MerchantOperator
 from jikuai.domain.ports import Repositories, UnitOfWork
 from jikuai.domain.shared.batches import Progress, rewrite_in_batches
 from jikuai.domain.shared.errors import DomainError, ErrorCode
@@ -22,14 +25,17 @@ from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor, ActorKind
 from jikuai.domain.tenancy.model import Role, Staff
 from jikuai.security import (
+    AccessClaims,
     AccessTokenCodec,
     FieldCipher,
     FieldContext,
     InvalidToken,
     PasswordHasher,
-    hash_refresh_token,
-    new_refresh_token,
+    hash_secret,
+    new_secret,
 )
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +49,20 @@ class SignInPolicy:
 @dataclass(frozen=True, slots=True)
 class IssuedTokens:
     access_token: str
-    refresh_token: str
+    refresh_token: str | None  # none for a service account
     expires_at: datetime
     actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class _Credential(Generic[P]):
+    """Who a password sign-in found: the record, the actor it signs in as, its stored hash."""
+
+    principal: P
+    actor: Actor
+    password_hash: str
+    active: bool
+    rehash: Callable[[uuid.UUID, str], Awaitable[None]]
 
 
 class Authenticator:
@@ -78,6 +95,7 @@ class Authenticator:
                 role=Role(claims.role),
                 institution_id=_uuid_or_none(claims.institution_id),
                 customer_id=_uuid_or_none(claims.customer_id),
+                merchant_id=_uuid_or_none(claims.merchant_id),
             )
         except ValueError:
             raise InvalidToken("token invalid") from None
@@ -85,6 +103,64 @@ class Authenticator:
     async def staff_login(
         self, uow: UnitOfWork, *, username: str, password: str, now: datetime
     ) -> tuple[IssuedTokens, Staff]:
+        async def staff_of(name: str) -> _Credential[Staff] | None:
+            staff = await uow.tenancy.staff_by_username(name)
+            if staff is None:
+                return None
+            return _Credential(
+                staff,
+                Actor.of_staff(staff),
+                staff.password_hash,
+                staff.active,
+                uow.tenancy.set_staff_password_hash,
+            )
+
+        return await self._password_login(uow, staff_of, username, password, now)
+
+    async def merchant_login(
+        self, uow: UnitOfWork, *, username: str, password: str, now: datetime
+    ) -> tuple[IssuedTokens, MerchantOperator]:
+        """A cashier's sign-in to the merchant app; tokens act only for their merchant."""
+
+        async def operator_of(name: str) -> _Credential[MerchantOperator] | None:
+            operator = await uow.merchants.operator_by_username(name)
+            if operator is None:
+                return None
+            return _Credential(
+                operator,
+                Actor.of_operator(operator),
+                operator.password_hash,
+                operator.active,
+                uow.merchants.set_operator_password_hash,
+            )
+
+        return await self._password_login(uow, operator_of, username, password, now)
+
+    async def client_login(
+        self, uow: UnitOfWork, *, client_id: str, client_secret: str, now: datetime
+    ) -> IssuedTokens:
+        """A service account's sign-in with client credentials: an access token only, as in the
+        OAuth client-credentials grant; the system signs in again when it expires."""
+        async with uow:
+            client = await uow.identity.service_client_by_name(client_id.strip())
+            if (
+                client is None
+                or not client.active
+                or not secrets.compare_digest(client.secret_hash, hash_secret(client_secret))
+            ):
+                raise DomainError(ErrorCode.INVALID_CREDENTIALS)
+        actor = Actor.of_service(client)
+        access_token, claims = self._access_token(actor, now)
+        return IssuedTokens(access_token, None, claims.expires_at, actor)
+
+    async def _password_login(
+        self,
+        uow: UnitOfWork,
+        find: Callable[[str], Awaitable[_Credential[P] | None]],
+        username: str,
+        password: str,
+        now: datetime,
+    ) -> tuple[IssuedTokens, P]:
         # Attempts are counted before the password is checked, so a burst of concurrent guesses
         # cannot all pass the check; a success clears the count.
         attempts_key = f"login-attempts:{username.strip().lower()}"
@@ -94,20 +170,20 @@ class Authenticator:
         if attempts > self._policy.max_failures:
             raise DomainError(ErrorCode.LOGIN_THROTTLED)
         async with uow:
-            staff = await uow.tenancy.staff_by_username(username.strip())
-            password_hash = staff.password_hash if staff and staff.active else None
+            found = await find(username.strip())
+            password_hash = found.password_hash if found and found.active else None
             # Unknown users are checked against a dummy hash: the answer takes as long. The
             # hash is deliberately slow, so it runs off the event loop.
             verified = await asyncio.to_thread(self._passwords.verify, password_hash, password)
-            if staff is None or not verified:
+            if found is None or not verified:
                 raise DomainError(ErrorCode.INVALID_CREDENTIALS)
             await self._counters.delete(attempts_key)
-            if self._passwords.needs_rehash(staff.password_hash):
+            if self._passwords.needs_rehash(found.password_hash):
                 rehashed = await asyncio.to_thread(self._passwords.hash, password)
-                await uow.tenancy.set_staff_password_hash(staff.id, rehashed)
-            tokens = await self._issue(uow, Actor.of_staff(staff), family_id=new_id(), now=now)
+                await found.rehash(found.actor.id, rehashed)
+            tokens = await self._issue(uow, found.actor, family_id=new_id(), now=now)
             await uow.commit()
-        return tokens, staff
+        return tokens, found.principal
 
     async def wechat_login(
         self, uow: UnitOfWork, *, code: str, exchange: WeChatCodeExchange, now: datetime
@@ -148,7 +224,7 @@ class Authenticator:
 
     async def refresh(self, uow: UnitOfWork, *, refresh_token: str, now: datetime) -> IssuedTokens:
         async with uow:
-            stored = await uow.identity.refresh_token_for_update(hash_refresh_token(refresh_token))
+            stored = await uow.identity.refresh_token_for_update(hash_secret(refresh_token))
             if stored is None:
                 raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
             if not stored.is_live(now) and stored.used_at is None:
@@ -168,7 +244,7 @@ class Authenticator:
     async def logout(self, uow: UnitOfWork, *, refresh_token: str, now: datetime) -> None:
         """Revoke the login (the refresh token's family). Unknown tokens are ignored."""
         async with uow:
-            stored = await uow.identity.refresh_token_for_update(hash_refresh_token(refresh_token))
+            stored = await uow.identity.refresh_token_for_update(hash_secret(refresh_token))
             if stored is not None:
                 await uow.identity.revoke_refresh_family(stored.family_id, now)
                 await uow.commit()
@@ -180,6 +256,11 @@ class Authenticator:
             if not found or not found[0].active:
                 raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
             return Actor.of_staff(found[0])
+        if stored.actor_kind is ActorKind.MERCHANT:
+            operators = await uow.merchants.operators_by_id([stored.actor_id])
+            if not operators or not operators[0].active:
+                raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
+            return Actor.of_operator(operators[0])
         actor = await registered_actor(uow, stored.actor_id)
         if actor is None:
             raise DomainError(ErrorCode.INVALID_REFRESH_TOKEN)
@@ -188,20 +269,12 @@ class Authenticator:
     async def _issue(
         self, uow: UnitOfWork, actor: Actor, *, family_id: uuid.UUID, now: datetime
     ) -> IssuedTokens:
-        access_token, claims = self._codec.issue(
-            subject=str(actor.id),
-            actor_kind=actor.kind.value,
-            role=actor.role.value,
-            institution_id=_str_or_none(actor.institution_id),
-            customer_id=_str_or_none(actor.customer_id),
-            now=now,
-            lifetime=self._policy.access_lifetime,
-        )
-        refresh_token = new_refresh_token()
+        access_token, claims = self._access_token(actor, now)
+        refresh_token = new_secret()
         await uow.identity.add_refresh_token(
             RefreshToken(
                 id=new_id(),
-                token_hash=hash_refresh_token(refresh_token),
+                token_hash=hash_secret(refresh_token),
                 family_id=family_id,
                 actor_kind=actor.kind,
                 actor_id=actor.id,
@@ -210,6 +283,18 @@ class Authenticator:
             )
         )
         return IssuedTokens(access_token, refresh_token, claims.expires_at, actor)
+
+    def _access_token(self, actor: Actor, now: datetime) -> tuple[str, AccessClaims]:
+        return self._codec.issue(
+            subject=str(actor.id),
+            actor_kind=actor.kind.value,
+            role=actor.role.value,
+            institution_id=_str_or_none(actor.institution_id),
+            customer_id=_str_or_none(actor.customer_id),
+            merchant_id=_str_or_none(actor.merchant_id),
+            now=now,
+            lifetime=self._policy.access_lifetime,
+        )
 
 
 async def reencrypt_session_keys(

@@ -16,6 +16,7 @@ class InstitutionKind(StrEnum):
 class Role(StrEnum):
     CUSTOMER = "CUSTOMER"
     MERCHANT_OPERATOR = "MERCHANT_OPERATOR"
+    SERVICE_ACCOUNT = "SERVICE_ACCOUNT"
     LOAN_OFFICER = "LOAN_OFFICER"
     BRANCH_MANAGER = "BRANCH_MANAGER"
     RISK_OFFICER = "RISK_OFFICER"
@@ -66,5 +67,18 @@ class Staff:
     display_name: str
     role: Role
     password_hash: str
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceClient:
+    """One of the bank's own systems (core banking, the card system), signing in with client
+    credentials. Only the SHA-256 of its secret is kept."""
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    name: str
+    secret_hash: bytes
     active: bool
     created_at: datetime

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
 from jikuai.domain.tenancy.actors import ActorKind
-from jikuai.persistence.tables.identity import audit_events, refresh_tokens, wechat_accounts
+from jikuai.domain.tenancy.model import ServiceClient
+from jikuai.persistence.tables.identity import (
+    audit_events,
+    refresh_tokens,
+    service_clients,
+    wechat_accounts,
+)
 
 
 class SqlIdentityRepository:
@@ -114,6 +120,18 @@ class SqlIdentityRepository:
             .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
+
+    async def service_client_by_name(self, name: str) -> ServiceClient | None:
+        query = select(service_clients).where(service_clients.c.name == name)
+        row = (await self._connection.execute(query)).first()
+        return ServiceClient(**row._mapping) if row else None
+
+    async def add_service_client(self, client: ServiceClient) -> bool:
+        """Insert; False when the name is taken."""
+        inserted = await self._connection.execute(
+            insert_unless_exists(self._connection, service_clients, asdict(client), ["name"])
+        )
+        return inserted.rowcount == 1
 
     async def add_audit_event(self, event: AuditEvent) -> None:
         values = asdict(event) | {"actor_kind": event.actor_kind.value}

@@ -1,6 +1,7 @@
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -57,4 +58,15 @@ audit_events = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "institution_id", "created_at"),
     Index(None, "subject_type", "subject_id"),
+)
+
+service_clients = Table(
+    "service_clients",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("institution_id", ForeignKey("institutions.id"), nullable=False),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
