@@ -92,14 +92,15 @@ async def earn(
     used ref is IDEMPOTENCY_KEY_REUSED."""
     source_ref = _source_ref(command.source_ref)
     command = replace(command, amount=_amount(command.amount))
+    await uow.ledger.lock_customer(command.customer_id, institution_id)
+    # A report made before answers as it did, whatever the rule has become since.
+    earlier = await uow.ledger.event_by_source(institution_id, command.event_type, source_ref)
+    if earlier is not None:
+        return Recorded(_same_report(earlier, command), replayed=True)
     rule = await uow.ledger.rule(institution_id, command.event_type)
     if rule is None or not rule.active:
         raise DomainError(ErrorCode.EARNING_RULE_MISSING, field=("eventType",))
     points = rules.base_points(rule, command.event_type, command.amount, command.points)
-    await uow.ledger.lock_customer(command.customer_id, institution_id)
-    earlier = await uow.ledger.event_by_source(institution_id, command.event_type, source_ref)
-    if earlier is not None:
-        return Recorded(_same_report(earlier, command), replayed=True)
     award = rules.capped(
         rule, points, await uow.ledger.earned(command.customer_id, command.event_type, today)
     )
