@@ -54,10 +54,7 @@ async def expiring_soon(
 ) -> Sequence[Expiring]:
     reads = await context.db.reads()
     until = context.today + timedelta(days=max(within_days, 0))
-    found = await reads.ledger.expiring(customer_id, until=until)
-    # Points past their last day are no longer spendable, though the expiry job may not have
-    # run yet: they are not "expiring".
-    return [each for each in found if each.on >= context.today]
+    return await reads.ledger.expiring(customer_id, since=context.today, until=until)
 
 
 async def history(

@@ -351,6 +351,26 @@ async def test_a_used_source_ref_with_another_amount_or_customer_is_refused(stac
     assert (await account(stack, other_token))["balance"] == 0
 
 
+async def test_a_used_campaign_ref_with_other_points_is_refused(stack: Stack) -> None:
+    await set_rules(stack, CAMPAIGN={"dailyCap": 100})
+    core = await service_token(stack)
+    token, customer_id = await customer_token(stack)
+    ref = f"CMP-{uuid.uuid4().hex}"
+    first = await record(stack, core, customer_id, "CAMPAIGN", ref, points=300)
+
+    again = await record(stack, core, customer_id, "CAMPAIGN", ref, points=300)
+    other_points = await record(stack, core, customer_id, "CAMPAIGN", ref, points=100)
+    await set_rules(stack)
+
+    assert first["event"]["points"] == 100  # capped; a replay compares what was asked for
+    assert again["replayed"] is True
+    assert again["event"]["id"] == first["event"]["id"]
+    assert other_points["userErrors"] == [
+        {"field": ["sourceRef"], "code": "IDEMPOTENCY_KEY_REUSED"}
+    ]
+    assert (await account(stack, token))["balance"] == 100
+
+
 async def test_the_same_source_ref_at_two_institutions_is_two_events(stack: Stack) -> None:
     await set_rules(stack)
     await set_rules(stack, "beta")

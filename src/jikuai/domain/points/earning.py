@@ -111,6 +111,7 @@ async def earn(
         event_type=command.event_type,
         source_ref=source_ref,
         amount=command.amount,
+        requested_points=command.points,
         points=award.points,
         debt_settled=0,
         capped=award.capped,
@@ -285,6 +286,11 @@ def _amount(raw: Decimal | None) -> Decimal | None:
 
 
 def _same_report(earlier: PointsEvent, command: RecordEvent) -> PointsEvent:
-    if earlier.customer_id != command.customer_id or earlier.amount != command.amount:
+    """The event recorded under the ref, if this is the same report again."""
+    if (earlier.customer_id, earlier.amount, earlier.requested_points) != (
+        command.customer_id,
+        command.amount,
+        command.points,
+    ):
         raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=("sourceRef",))
     return earlier

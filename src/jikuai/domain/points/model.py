@@ -180,7 +180,8 @@ class PointsEvent:
     event_type: EventType
     source_ref: str
     amount: Decimal | None
-    points: int
+    requested_points: int | None  # what a CAMPAIGN or MANUAL_ADJUSTMENT asked for
+    points: int  # what was awarded, after the caps
     debt_settled: int
     capped: bool
     status: EventStatus

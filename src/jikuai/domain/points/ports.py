@@ -107,8 +107,11 @@ class LedgerRepository(Protocol):
         """Their active lots with points left whose last day is before `before`, grouped by
         customer."""
 
-    async def expiring(self, customer_id: uuid.UUID, *, until: date) -> Sequence[Expiring]:
-        """Spendable points by last day, up to `until`."""
+    async def expiring(
+        self, customer_id: uuid.UUID, *, since: date, until: date
+    ) -> Sequence[Expiring]:
+        """Spendable points by last day, for the last days from `since` to `until`; points past
+        their last day are not spendable even before the expiry job has run."""
 
     async def history(
         self, customer_id: uuid.UUID, *, after: uuid.UUID | None, limit: int

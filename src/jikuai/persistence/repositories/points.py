@@ -391,14 +391,16 @@ class SqlLedgerRepository:
         )
         return [_lot(row) for row in await self._connection.execute(query)]
 
-    async def expiring(self, customer_id: uuid.UUID, *, until: date) -> Sequence[Expiring]:
+    async def expiring(
+        self, customer_id: uuid.UUID, *, since: date, until: date
+    ) -> Sequence[Expiring]:
         query = (
             select(points_lots.c.expires_on, func.sum(points_lots.c.remaining))
             .where(
                 points_lots.c.customer_id == customer_id,
                 points_lots.c.state == LotState.ACTIVE.value,
                 points_lots.c.remaining > 0,
-                points_lots.c.expires_on <= until,
+                points_lots.c.expires_on.between(since, until),
             )
             .group_by(points_lots.c.expires_on)
             .order_by(points_lots.c.expires_on)

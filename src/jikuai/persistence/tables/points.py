@@ -73,6 +73,7 @@ points_events = Table(
     Column("event_type", String(40), nullable=False),
     Column("source_ref", String(64), nullable=False),
     Column("amount", money(), nullable=True),
+    Column("requested_points", BigInteger, nullable=True),
     Column("points", BigInteger, nullable=False),
     Column("debt_settled", BigInteger, nullable=False),
     Column("capped", Boolean, nullable=False),

@@ -286,6 +286,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("source_ref", sa.String(length=64), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=True),
+        sa.Column("requested_points", sa.BigInteger(), nullable=True),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("debt_settled", sa.BigInteger(), nullable=False),
         sa.Column("capped", sa.Boolean(), nullable=False),
