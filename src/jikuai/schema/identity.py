@@ -64,7 +64,8 @@ class SignInPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it failed, if it did.")
 
 
-def _sign_in_fields(result: resolve.SignIn, language: str) -> dict[str, Any]:
+def sign_in_fields(result: resolve.SignIn, language: str) -> dict[str, Any]:
+    """The fields every `SignInPayload` shares, from a sign-in's result."""
     tokens = result.tokens
     return {
         "access_token": tokens.access_token if tokens else None,
@@ -170,7 +171,7 @@ class IdentityMutation:
         )
         return StaffLoginPayload(
             staff=Staff.of(result.staff) if result.staff else None,
-            **_sign_in_fields(result, info.context.language),
+            **sign_in_fields(result, info.context.language),
         )
 
     @strawberry.mutation(description="Mini-program sign-in with a `wx.login()` code (微信登录).")
@@ -187,7 +188,7 @@ class IdentityMutation:
         return WechatLoginPayload(
             registered=bool(tokens and tokens.actor.customer_id),
             viewer=viewer,
-            **_sign_in_fields(result, context.language),
+            **sign_in_fields(result, context.language),
         )
 
     @strawberry.mutation(
@@ -199,14 +200,14 @@ class IdentityMutation:
         result = await resolve.client_login(
             info.context, client_id=input.client_id, client_secret=input.client_secret
         )
-        return ClientLoginPayload(**_sign_in_fields(result, info.context.language))
+        return ClientLoginPayload(**sign_in_fields(result, info.context.language))
 
     @strawberry.mutation(description="Exchange a refresh token for new tokens (it is used up).")
     async def refresh_token(
         self, info: Info[Context, None], input: RefreshTokenInput
     ) -> RefreshTokenPayload:
         result = await resolve.refresh(info.context, refresh_token=input.refresh_token)
-        return RefreshTokenPayload(**_sign_in_fields(result, info.context.language))
+        return RefreshTokenPayload(**sign_in_fields(result, info.context.language))
 
     @strawberry.mutation(description="Sign out: the refresh token and its successors stop working.")
     async def logout(self, info: Info[Context, None], input: LogoutInput) -> LogoutPayload:

@@ -20,7 +20,7 @@ from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import NotFound
 from jikuai.resolvers.outcomes import Attempt
 from jikuai.schema.errors import UserError, user_errors
-from jikuai.schema.identity import SignInPayload, _sign_in_fields
+from jikuai.schema.identity import SignInPayload, sign_in_fields
 from jikuai.schema.relay import (
     Connection,
     Node,
@@ -515,5 +515,5 @@ class MerchantMutation:
         )
         return MerchantLoginPayload(
             operator=MerchantOperator.of(result.operator) if result.operator else None,
-            **_sign_in_fields(result.sign_in, info.context.language),
+            **sign_in_fields(result.sign_in, info.context.language),
         )
