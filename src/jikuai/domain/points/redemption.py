@@ -142,22 +142,13 @@ async def _redeem(
         ):
             raise _KeyTaken
         customer_id, institution_id = await _scanned(command.code, codes_store, now)
+        scan = _Scan(merchant_id, actor.id, customer_id, institution_id)
         if not await codes_store.add(
             _used_key(command.code), b"1", ttl_seconds=CODE_MEMORY_SECONDS
         ):
             raise DomainError(ErrorCode.REDEMPTION_CODE_USED, field=("code",))
         try:
-            redemption = await _take(
-                uow,
-                command,
-                redemption_id,
-                merchant_id,
-                actor.id,
-                customer_id,
-                institution_id,
-                now,
-                today,
-            )
+            redemption = await _take(uow, command, redemption_id, scan, now, today)
             await uow.commit()
         except BaseException:
             await codes_store.delete(_used_key(command.code))
@@ -176,42 +167,68 @@ async def _scanned(code: str, codes_store: CodeStore, now: datetime) -> tuple[uu
     return uuid.UUID(record["c"]), uuid.UUID(record["i"])
 
 
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """A code scanned at a till: the cashier's merchant and the customer it was issued to."""
+
+    merchant_id: uuid.UUID
+    operator_id: uuid.UUID
+    customer_id: uuid.UUID
+    institution_id: uuid.UUID
+
+
 async def _take(
     uow: UnitOfWork,
     command: RedeemPoints,
     redemption_id: uuid.UUID,
-    merchant_id: uuid.UUID,
-    operator_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    institution_id: uuid.UUID,
+    scan: _Scan,
     now: datetime,
     today: date,
 ) -> Redemption:
-    merchant = (await uow.merchants.by_id([merchant_id]))[0]
+    merchant = (await uow.merchants.by_id([scan.merchant_id]))[0]
     if not merchant.accepts_redemptions:
         raise DomainError(ErrorCode.MERCHANT_NOT_ACTIVE)
-    if merchant.institution_id != institution_id:
+    if merchant.institution_id != scan.institution_id:
         # Another institution's customer: its points are not this merchant's to take.
         raise DomainError(ErrorCode.REDEMPTION_CODE_UNKNOWN, field=("code",))
-    await uow.ledger.lock_customer(customer_id, institution_id)
-    reward = await _reward(uow, command.reward_id, merchant, customer_id, today)
+    reward = await _offered_reward(uow, command.reward_id, merchant, today)
     points = reward.price_points if reward else command.points or 0
-    program = await program_of(uow, institution_id)
-    lots = await uow.ledger.spendable_lots(customer_id, on=today)
+    program = await program_of(uow, scan.institution_id)
+    awaiting = points > program.confirm_above_points
+    customer_id = scan.customer_id
+    receiving = (
+        (customer_id, AccountKind.HELD) if awaiting else (merchant.id, AccountKind.MERCHANT_PAYABLE)
+    )
+    # The guarded debit of the spendable points comes first: it is also the customer's lock, so
+    # their lots, limits and benefits taken are read and changed only after it.
+    posted = await uow.ledger.post(
+        journal(
+            JournalKind.HOLD if awaiting else JournalKind.REDEEM,
+            institution_id=scan.institution_id,
+            points=points,
+            on=today,
+            now=now,
+            customer_id=customer_id,
+            merchant_id=merchant.id,
+            redemption_id=redemption_id,
+            entries=[(customer_id, AccountKind.AVAILABLE, -points), (*receiving, points)],
+        )
+    )
+    lots = await uow.ledger.spendable_lots(customer_id, on=today) if posted else []
+    # Points past their last day are in the balance until the expiry job runs, but not in lots.
     if sum(lot.remaining for lot in lots) < points:
         raise DomainError(ErrorCode.INSUFFICIENT_POINTS, field=("points",))
-    if reward is not None and not await uow.rewards.take_stock(reward.id):
-        raise DomainError(ErrorCode.OUT_OF_STOCK, field=("rewardId",))
+    if reward is not None:
+        await _take_reward(uow, reward, customer_id)
     if not await uow.redemptions.use_daily(
         customer_id, today, points, limit=program.customer_daily_points
     ):
         raise DomainError(ErrorCode.CUSTOMER_DAILY_LIMIT, field=("points",))
-    awaiting = points > program.confirm_above_points
     redemption = Redemption(
         id=redemption_id,
-        institution_id=institution_id,
+        institution_id=scan.institution_id,
         merchant_id=merchant.id,
-        operator_id=operator_id,
+        operator_id=scan.operator_id,
         customer_id=customer_id,
         reward_id=reward.id if reward else None,
         points=points,
@@ -232,47 +249,32 @@ async def _take(
         merchant.id, today, points, limit=program.merchant_daily_points
     ):
         raise DomainError(ErrorCode.MERCHANT_DAILY_LIMIT, field=("points",))
-    receiving = (
-        (customer_id, AccountKind.HELD) if awaiting else (merchant.id, AccountKind.MERCHANT_PAYABLE)
-    )
-    posted = await uow.ledger.post(
-        journal(
-            JournalKind.HOLD if awaiting else JournalKind.REDEEM,
-            institution_id=institution_id,
-            points=points,
-            on=today,
-            now=now,
-            customer_id=customer_id,
-            merchant_id=merchant.id,
-            redemption_id=redemption.id,
-            entries=[(customer_id, AccountKind.AVAILABLE, -points), (*receiving, points)],
-        )
-    )
-    if not posted:
-        raise DomainError(ErrorCode.INSUFFICIENT_POINTS, field=("points",))
     return redemption
 
 
-async def _reward(
-    uow: UnitOfWork,
-    reward_id: uuid.UUID | None,
-    merchant: Merchant,
-    customer_id: uuid.UUID,
-    today: date,
+async def _offered_reward(
+    uow: UnitOfWork, reward_id: uuid.UUID | None, merchant: Merchant, today: date
 ) -> Reward | None:
+    """The merchant's benefit asked for, if it is on offer today."""
     if reward_id is None:
         return None
     found = await uow.rewards.by_id([reward_id])
     if not found or found[0].merchant_id != merchant.id:
         raise DomainError(ErrorCode.NOT_FOUND, field=("rewardId",))
-    reward = found[0]
-    if not reward.offered_on(today):
+    if not found[0].offered_on(today):
         raise DomainError(ErrorCode.REWARD_NOT_OFFERED, field=("rewardId",))
+    return found[0]
+
+
+async def _take_reward(uow: UnitOfWork, reward: Reward, customer_id: uuid.UUID) -> None:
+    """One of the benefit for the customer, within their limit and the stock; the customer is
+    locked."""
     if reward.per_customer_limit is not None and (
         await uow.redemptions.reward_count(customer_id, reward.id) >= reward.per_customer_limit
     ):
         raise DomainError(ErrorCode.REWARD_LIMIT_REACHED, field=("rewardId",))
-    return reward
+    if not await uow.rewards.take_stock(reward.id):
+        raise DomainError(ErrorCode.OUT_OF_STOCK, field=("rewardId",))
 
 
 async def confirm_redemption(

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Executable,
     Row,
+    TextClause,
     and_,
     bindparam,
     case,
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -114,6 +117,12 @@ _SAVE_LOT = (
         remaining=bindparam("remaining"), expired=bindparam("expired"), state=bindparam("state")
     )
 )
+_PROGRAM = select(points_programs).where(points_programs.c.institution_id == bindparam("id"))
+_ADD_JOURNAL = insert(points_journals)
+_ADD_ENTRIES = insert(points_entries)
+_ADD_LOT = insert(points_lots)
+_ADD_LOT_USES = insert(points_lot_uses)
+_ADD_REDEMPTION = insert(redemptions)
 _SPENDABLE = (
     select(points_lots)
     .where(
@@ -126,13 +135,53 @@ _SPENDABLE = (
 )
 
 
+def _typed(sql: str, *columns: Column[Any], **others: Any) -> TextClause:
+    """A statement as text, its parameters typed like the columns they fill. SQLAlchemy does not
+    cache the compiled form of an INSERT … ON CONFLICT, so on the hot paths these upserts are
+    written once in the syntax PostgreSQL and SQLite share."""
+    binds = [bindparam(column.name, type_=column.type) for column in columns]
+    binds += [bindparam(name, type_=type_) for name, type_ in others.items()]
+    return text(sql).bindparams(*binds)
+
+
+_CREDIT = _typed(
+    "INSERT INTO points_accounts (id, institution_id, kind, owner_id, balance)"
+    " VALUES (:id, :institution_id, :kind, :owner_id, :balance)"
+    " ON CONFLICT (id) DO UPDATE SET balance = points_accounts.balance + excluded.balance",
+    points_accounts.c.id,
+    points_accounts.c.institution_id,
+    points_accounts.c.owner_id,
+)
+# A key past its 24 hours is free again: a claim takes it over.
+_CLAIM_KEY = _typed(
+    "INSERT INTO idempotency_keys (scope_id, key, request_hash, result_id, expires_at)"
+    " VALUES (:scope_id, :key, :request_hash, :result_id, :expires_at)"
+    " ON CONFLICT (scope_id, key) DO UPDATE SET request_hash = excluded.request_hash,"
+    " result_id = excluded.result_id, expires_at = excluded.expires_at"
+    " WHERE idempotency_keys.expires_at <= :now",
+    idempotency_keys.c.scope_id,
+    idempotency_keys.c.request_hash,
+    idempotency_keys.c.result_id,
+    idempotency_keys.c.expires_at,
+    now=idempotency_keys.c.expires_at.type,
+)
+_USE_DAILY = _typed(
+    "INSERT INTO points_daily_usage (owner_id, business_date, points)"
+    " VALUES (:owner_id, :business_date, :points)"
+    " ON CONFLICT (owner_id, business_date) DO UPDATE"
+    " SET points = points_daily_usage.points + excluded.points"
+    " WHERE points_daily_usage.points + excluded.points <= :limit",
+    points_daily_usage.c.owner_id,
+    points_daily_usage.c.business_date,
+)
+
+
 class SqlLedgerRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def program(self, institution_id: uuid.UUID) -> PointsProgram | None:
-        query = select(points_programs).where(points_programs.c.institution_id == institution_id)
-        row = (await self._connection.execute(query)).first()
+        row = (await self._connection.execute(_PROGRAM, {"id": institution_id})).first()
         return PointsProgram(**row._mapping) if row else None
 
     async def save_program(self, program: PointsProgram) -> None:
@@ -208,31 +257,34 @@ class SqlLedgerRepository:
                 if debited.rowcount != 1:
                     return False
                 continue
-            values = {
-                "id": entry.account_id,
-                "institution_id": journal.institution_id,
-                "kind": entry.kind.value,
-                "owner_id": entry.owner_id,
-                "balance": entry.amount,
-            }
-            await self._connection.execute(_credit(self._connection, values))
-        await self._connection.execute(
-            insert(points_journals).values(
-                id=journal.id,
-                institution_id=journal.institution_id,
-                kind=journal.kind.value,
-                customer_id=journal.customer_id,
-                merchant_id=journal.merchant_id,
-                event_id=journal.event_id,
-                redemption_id=journal.redemption_id,
-                points=journal.points,
-                business_date=journal.business_date,
-                created_at=journal.created_at,
+            await self._connection.execute(
+                _CREDIT,
+                {
+                    "id": entry.account_id,
+                    "institution_id": journal.institution_id,
+                    "kind": entry.kind.value,
+                    "owner_id": entry.owner_id,
+                    "balance": entry.amount,
+                },
             )
+        await self._connection.execute(
+            _ADD_JOURNAL,
+            {
+                "id": journal.id,
+                "institution_id": journal.institution_id,
+                "kind": journal.kind.value,
+                "customer_id": journal.customer_id,
+                "merchant_id": journal.merchant_id,
+                "event_id": journal.event_id,
+                "redemption_id": journal.redemption_id,
+                "points": journal.points,
+                "business_date": journal.business_date,
+                "created_at": journal.created_at,
+            },
         )
         if journal.entries:  # one that moves nothing (a 0-point earning undone) has none
             await self._connection.execute(
-                insert(points_entries),
+                _ADD_ENTRIES,
                 [
                     {
                         "journal_id": journal.id,
@@ -322,9 +374,7 @@ class SqlLedgerRepository:
         }
 
     async def add_lot(self, lot: Lot) -> None:
-        await self._connection.execute(
-            insert(points_lots).values(**asdict(lot) | {"state": lot.state.value})
-        )
+        await self._connection.execute(_ADD_LOT, _row(lot) | {"state": lot.state.value})
 
     async def lots_of_event(self, event_id: uuid.UUID) -> Sequence[Lot]:
         query = select(points_lots).where(points_lots.c.event_id == event_id)
@@ -481,23 +531,16 @@ class SqlRedemptionRepository:
         now: datetime,
         expires_at: datetime,
     ) -> bool:
-        values = {
-            "scope_id": scope_id,
-            "key": key,
-            "request_hash": request_hash,
-            "result_id": result_id,
-            "expires_at": expires_at,
-        }
-        # A key past its 24 hours is free again: the claim takes it over.
         claimed = await self._connection.execute(
-            _upsert(
-                self._connection,
-                idempotency_keys,
-                values,
-                ["scope_id", "key"],
-                {name: values[name] for name in ("request_hash", "result_id", "expires_at")},
-                where=idempotency_keys.c.expires_at <= now,
-            )
+            _CLAIM_KEY,
+            {
+                "scope_id": scope_id,
+                "key": key,
+                "request_hash": request_hash,
+                "result_id": result_id,
+                "expires_at": expires_at,
+                "now": now,
+            },
         )
         return claimed.rowcount == 1
 
@@ -515,17 +558,9 @@ class SqlRedemptionRepository:
     async def use_daily(self, owner_id: uuid.UUID, on: date, points: int, *, limit: int) -> bool:
         if points > limit:
             return False
-        values = {"owner_id": owner_id, "business_date": on, "points": points}
-        total = points_daily_usage.c.points + points
         used = await self._connection.execute(
-            _upsert(
-                self._connection,
-                points_daily_usage,
-                values,
-                ["owner_id", "business_date"],
-                {"points": total},
-                where=total <= limit,
-            )
+            _USE_DAILY,
+            {"owner_id": owner_id, "business_date": on, "points": points, "limit": limit},
         )
         return used.rowcount == 1
 
@@ -541,7 +576,7 @@ class SqlRedemptionRepository:
 
     async def add(self, redemption: Redemption) -> None:
         await self._connection.execute(
-            insert(redemptions).values(**asdict(redemption) | {"status": redemption.status.value})
+            _ADD_REDEMPTION, _row(redemption) | {"status": redemption.status.value}
         )
 
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Redemption]:
@@ -557,7 +592,7 @@ class SqlRedemptionRepository:
         )
 
     async def add_lot_uses(self, uses: Sequence[LotUse]) -> None:
-        await self._connection.execute(insert(points_lot_uses), [asdict(use) for use in uses])
+        await self._connection.execute(_ADD_LOT_USES, [_row(use) for use in uses])
 
     async def lot_uses(self, redemption_id: uuid.UUID) -> Sequence[LotUse]:
         query = (
@@ -697,17 +732,6 @@ def _expiring(before: date) -> Any:
     )
 
 
-def _credit(connection: AsyncConnection, values: dict[str, Any]) -> Executable:
-    """Add to an account's balance, opening the account if it is new."""
-    return _upsert(
-        connection,
-        points_accounts,
-        values,
-        ["id"],
-        {"balance": points_accounts.c.balance + values["balance"]},
-    )
-
-
 def _upsert(
     connection: AsyncConnection,
     table: Any,
@@ -729,6 +753,11 @@ def _upsert(
         .values(**values)
         .on_conflict_do_update(index_elements=unique, set_=changes, where=where)
     )
+
+
+def _row(record: Any) -> dict[str, Any]:
+    """A dataclass's fields as column values, without `asdict`'s deep copies."""
+    return {field.name: getattr(record, field.name) for field in fields(record)}
 
 
 def _rule(row: Row[Any]) -> EarningRule:
