@@ -119,6 +119,18 @@ async def test_of_concurrent_adds_exactly_one_wins(cache: Cache) -> None:
     assert sum(won) == 1
 
 
+async def test_read_and_claim_reads_a_value_and_claims_another_key_once(cache: Cache) -> None:
+    await cache.set("record", b"issued", ttl_seconds=60)
+
+    first = await cache.read_and_claim("record", "record-used", ttl_seconds=60)
+    second = await cache.read_and_claim("record", "record-used", ttl_seconds=60)
+    missing = await cache.read_and_claim("never-set", "never-set-used", ttl_seconds=60)
+
+    assert first == (b"issued", True)
+    assert second == (b"issued", False)
+    assert missing == (None, True)
+
+
 async def test_delete_removes_a_value_and_resets_a_count(cache: Cache) -> None:
     await cache.set("key", b"value", ttl_seconds=60)
     await cache.increment("count", ttl_seconds=60)

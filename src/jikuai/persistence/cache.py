@@ -19,6 +19,12 @@ class Cache(Protocol):
     async def add(self, key: str, value: bytes, *, ttl_seconds: int) -> bool:
         """Set only if absent; False when the key holds a value (a one-time claim)."""
 
+    async def read_and_claim(
+        self, key: str, claim: str, *, ttl_seconds: int
+    ) -> tuple[bytes | None, bool]:
+        """The value of `key`, and whether `claim` was free and is now taken (as `add`), in one
+        round trip."""
+
     async def increment(self, key: str, *, ttl_seconds: int) -> int:
         """Add one and return the count; the window starts at the first increment."""
 
@@ -49,6 +55,11 @@ class MemoryCache:
             return False
         await self.set(key, value, ttl_seconds=ttl_seconds)
         return True
+
+    async def read_and_claim(
+        self, key: str, claim: str, *, ttl_seconds: int
+    ) -> tuple[bytes | None, bool]:
+        return await self.get(key), await self.add(claim, b"1", ttl_seconds=ttl_seconds)
 
     async def increment(self, key: str, *, ttl_seconds: int) -> int:
         current = await self.get(key)
@@ -83,6 +94,15 @@ class RedisCache:
 
     async def add(self, key: str, value: bytes, *, ttl_seconds: int) -> bool:
         return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
+
+    async def read_and_claim(
+        self, key: str, claim: str, *, ttl_seconds: int
+    ) -> tuple[bytes | None, bool]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._prefix + key)
+            pipe.set(self._prefix + claim, b"1", ex=ttl_seconds, nx=True)
+            value, claimed = await pipe.execute()
+        return value.encode() if isinstance(value, str) else value, bool(claimed)
 
     async def increment(self, key: str, *, ttl_seconds: int) -> int:
         name = self._prefix + key

@@ -8,7 +8,7 @@ reads and changes their lots; house accounts are posted last, so their rows are 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -137,10 +137,13 @@ class RedemptionRepository(Protocol):
     ) -> tuple[bytes, uuid.UUID] | None:
         """The live claim of a key: its request hash and result."""
 
-    async def use_daily(self, owner_id: uuid.UUID, on: date, points: int, *, limit: int) -> bool:
-        """Count points against a day's limit; False, counting nothing, above it."""
+    async def use_daily(
+        self, on: date, points: int, limits: Mapping[uuid.UUID, int]
+    ) -> set[uuid.UUID]:
+        """Count `points` against each owner's limit for the day, in one statement. The owners
+        whose limit they would pass; then the caller rolls back what was counted."""
 
-    async def return_daily(self, owner_id: uuid.UUID, on: date, points: int) -> None: ...
+    async def return_daily(self, on: date, points: int, owners: Sequence[uuid.UUID]) -> None: ...
     async def add(self, redemption: Redemption) -> None: ...
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Redemption]: ...
     async def save_status(self, redemption: Redemption) -> None: ...
@@ -190,5 +193,8 @@ class CodeStore(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, *, ttl_seconds: int) -> None: ...
+    async def read_and_claim(
+        self, key: str, claim: str, *, ttl_seconds: int
+    ) -> tuple[bytes | None, bool]: ...
     async def add(self, key: str, value: bytes, *, ttl_seconds: int) -> bool: ...
     async def delete(self, key: str) -> None: ...

@@ -141,24 +141,28 @@ async def _redeem(
             expires_at=now + KEY_LIFETIME,
         ):
             raise _KeyTaken
-        customer_id, institution_id = await _scanned(command.code, codes_store, now)
-        scan = _Scan(merchant_id, actor.id, customer_id, institution_id)
-        if not await codes_store.add(
-            _used_key(command.code), b"1", ttl_seconds=CODE_MEMORY_SECONDS
-        ):
-            raise DomainError(ErrorCode.REDEMPTION_CODE_USED, field=("code",))
+        if not codes.is_well_formed(command.code):
+            raise DomainError(ErrorCode.REDEMPTION_CODE_UNKNOWN, field=("code",))
+        # The code's record is read and the code claimed for this redemption in one round trip.
+        stored, claimed = await codes_store.read_and_claim(
+            _code_key(command.code), _used_key(command.code), ttl_seconds=CODE_MEMORY_SECONDS
+        )
         try:
+            customer_id, institution_id = _issued_to(stored, now)
+            if not claimed:
+                raise DomainError(ErrorCode.REDEMPTION_CODE_USED, field=("code",))
+            scan = _Scan(merchant_id, actor.id, customer_id, institution_id)
             redemption = await _take(uow, command, redemption_id, scan, now, today)
             await uow.commit()
         except BaseException:
-            await codes_store.delete(_used_key(command.code))
+            if claimed:  # give the code back for another try within its minute
+                await codes_store.delete(_used_key(command.code))
             raise
     return redemption
 
 
-async def _scanned(code: str, codes_store: CodeStore, now: datetime) -> tuple[uuid.UUID, uuid.UUID]:
-    """The customer and institution a live code was issued to."""
-    stored = await codes_store.get(_code_key(code)) if codes.is_well_formed(code) else None
+def _issued_to(stored: bytes | None, now: datetime) -> tuple[uuid.UUID, uuid.UUID]:
+    """The customer and institution of a live code's record."""
     if stored is None:
         raise DomainError(ErrorCode.REDEMPTION_CODE_UNKNOWN, field=("code",))
     record = json.loads(stored)
@@ -220,10 +224,15 @@ async def _take(
         raise DomainError(ErrorCode.INSUFFICIENT_POINTS, field=("points",))
     if reward is not None:
         await _take_reward(uow, reward, customer_id)
-    if not await uow.redemptions.use_daily(
-        customer_id, today, points, limit=program.customer_daily_points
-    ):
+    over = await uow.redemptions.use_daily(
+        today,
+        points,
+        {customer_id: program.customer_daily_points, merchant.id: program.merchant_daily_points},
+    )
+    if customer_id in over:
         raise DomainError(ErrorCode.CUSTOMER_DAILY_LIMIT, field=("points",))
+    if merchant.id in over:
+        raise DomainError(ErrorCode.MERCHANT_DAILY_LIMIT, field=("points",))
     redemption = Redemption(
         id=redemption_id,
         institution_id=scan.institution_id,
@@ -245,10 +254,6 @@ async def _take(
         lot.remaining -= take
     await uow.ledger.save_lots([lot for lot, _ in taken])
     await uow.redemptions.add_lot_uses([LotUse(redemption.id, lot.id, take) for lot, take in taken])
-    if not await uow.redemptions.use_daily(
-        merchant.id, today, points, limit=program.merchant_daily_points
-    ):
-        raise DomainError(ErrorCode.MERCHANT_DAILY_LIMIT, field=("points",))
     return redemption
 
 
@@ -443,8 +448,11 @@ async def _undo(
     )
     if redemption.reward_id is not None:
         await uow.rewards.return_stock(redemption.reward_id)
-    for owner in (redemption.customer_id, redemption.merchant_id):
-        await uow.redemptions.return_daily(owner, redemption.business_date, redemption.points)
+    await uow.redemptions.return_daily(
+        redemption.business_date,
+        redemption.points,
+        [redemption.customer_id, redemption.merchant_id],
+    )
     await _set_status(uow, redemption, status, now)
 
 

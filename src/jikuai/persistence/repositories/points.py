@@ -8,9 +8,10 @@ held points is a conditional `UPDATE` that fails rather than go below zero.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -165,15 +166,27 @@ _CLAIM_KEY = _typed(
     idempotency_keys.c.expires_at,
     now=idempotency_keys.c.expires_at.type,
 )
-_USE_DAILY = _typed(
-    "INSERT INTO points_daily_usage (owner_id, business_date, points)"
-    " VALUES (:owner_id, :business_date, :points)"
-    " ON CONFLICT (owner_id, business_date) DO UPDATE"
-    " SET points = points_daily_usage.points + excluded.points"
-    " WHERE points_daily_usage.points + excluded.points <= :limit",
-    points_daily_usage.c.owner_id,
-    points_daily_usage.c.business_date,
-)
+
+
+@lru_cache(maxsize=4)
+def _use_daily(owners: int) -> TextClause:
+    """Count points against the day's limits of `owners` owners in one statement, answering
+    with the owners it counted for: an owner whose limit would pass is left as it was."""
+    rows = ", ".join(f"(:owner_{n}, :business_date, :points)" for n in range(owners))
+    limits = " ".join(f"WHEN :owner_{n} THEN :limit_{n}" for n in range(owners))
+    owner_type = points_daily_usage.c.owner_id.type
+    return _typed(
+        f"INSERT INTO points_daily_usage (owner_id, business_date, points) VALUES {rows}"  # noqa: S608 - numbered placeholders only
+        " ON CONFLICT (owner_id, business_date) DO UPDATE"
+        " SET points = points_daily_usage.points + excluded.points"
+        " WHERE points_daily_usage.points + excluded.points"
+        f" <= CASE points_daily_usage.owner_id {limits} END"
+        " RETURNING owner_id",
+        points_daily_usage.c.business_date,
+        points_daily_usage.c.points,
+        **{f"owner_{n}": owner_type for n in range(owners)},
+        **{f"limit_{n}": points_daily_usage.c.points.type for n in range(owners)},
+    )
 
 
 class SqlLedgerRepository:
@@ -555,20 +568,24 @@ class SqlRedemptionRepository:
         row = (await self._connection.execute(query)).first()
         return (bytes(row.request_hash), row.result_id) if row else None
 
-    async def use_daily(self, owner_id: uuid.UUID, on: date, points: int, *, limit: int) -> bool:
-        if points > limit:
-            return False
-        used = await self._connection.execute(
-            _USE_DAILY,
-            {"owner_id": owner_id, "business_date": on, "points": points, "limit": limit},
-        )
-        return used.rowcount == 1
+    async def use_daily(
+        self, on: date, points: int, limits: Mapping[uuid.UUID, int]
+    ) -> set[uuid.UUID]:
+        over = {owner for owner, limit in limits.items() if points > limit}
+        if over:
+            return over
+        owners = list(limits)
+        params: dict[str, Any] = {"business_date": on, "points": points}
+        for number, owner in enumerate(owners):
+            params |= {f"owner_{number}": owner, f"limit_{number}": limits[owner]}
+        counted = await self._connection.execute(_use_daily(len(owners)), params)
+        return set(owners) - {_uuid(row[0]) for row in counted}
 
-    async def return_daily(self, owner_id: uuid.UUID, on: date, points: int) -> None:
+    async def return_daily(self, on: date, points: int, owners: Sequence[uuid.UUID]) -> None:
         await self._connection.execute(
             update(points_daily_usage)
             .where(
-                points_daily_usage.c.owner_id == owner_id,
+                points_daily_usage.c.owner_id.in_(owners),
                 points_daily_usage.c.business_date == on,
             )
             .values(points=points_daily_usage.c.points - points)
@@ -753,6 +770,11 @@ def _upsert(
         .values(**values)
         .on_conflict_do_update(index_elements=unique, set_=changes, where=where)
     )
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    """A UUID as text returns it: a `uuid.UUID` from PostgreSQL, 32 hex digits from SQLite."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 def _row(record: Any) -> dict[str, Any]:
