@@ -40,6 +40,17 @@ class PayableDay:
     points: int
 
 
+@dataclass(frozen=True, slots=True)
+class Till:
+    """What a redemption needs to know of the cashier's merchant: its institution, whether it
+    may take points now, and the institution's programme (None until one is configured)."""
+
+    merchant_id: uuid.UUID
+    institution_id: uuid.UUID
+    accepts_redemptions: bool
+    program: PointsProgram | None
+
+
 # (customer id, institution id)
 CustomerRef = tuple[uuid.UUID, uuid.UUID]
 
@@ -120,6 +131,9 @@ class LedgerRepository(Protocol):
 
 
 class RedemptionRepository(Protocol):
+    async def till(self, merchant_id: uuid.UUID) -> Till | None:
+        """The merchant and its institution's programme, in one read."""
+
     async def claim_key(
         self,
         scope_id: uuid.UUID,

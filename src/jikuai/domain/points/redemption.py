@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from jikuai.domain.identity.model import AuditEvent
-from jikuai.domain.merchants.model import Merchant, Reward
+from jikuai.domain.merchants.model import Reward
 from jikuai.domain.points import codes
 from jikuai.domain.points.access import POINTS_ADMINS
 from jikuai.domain.points.ledger import journal
@@ -33,7 +33,7 @@ from jikuai.domain.points.model import (
     RedemptionStatus,
 )
 from jikuai.domain.points.ports import CodeStore
-from jikuai.domain.points.program import program_of
+from jikuai.domain.points.program import default_program
 from jikuai.domain.points.rules import MAX_POINTS
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
@@ -189,19 +189,21 @@ async def _take(
     now: datetime,
     today: date,
 ) -> Redemption:
-    merchant = (await uow.merchants.by_id([scan.merchant_id]))[0]
-    if not merchant.accepts_redemptions:
+    till = await uow.redemptions.till(scan.merchant_id)
+    if till is None or not till.accepts_redemptions:
         raise DomainError(ErrorCode.MERCHANT_NOT_ACTIVE)
-    if merchant.institution_id != scan.institution_id:
+    if till.institution_id != scan.institution_id:
         # Another institution's customer: its points are not this merchant's to take.
         raise DomainError(ErrorCode.REDEMPTION_CODE_UNKNOWN, field=("code",))
-    reward = await _offered_reward(uow, command.reward_id, merchant, today)
+    reward = await _offered_reward(uow, command.reward_id, till.merchant_id, today)
     points = reward.price_points if reward else command.points or 0
-    program = await program_of(uow, scan.institution_id)
+    program = till.program or default_program(till.institution_id)
     awaiting = points > program.confirm_above_points
     customer_id = scan.customer_id
     receiving = (
-        (customer_id, AccountKind.HELD) if awaiting else (merchant.id, AccountKind.MERCHANT_PAYABLE)
+        (customer_id, AccountKind.HELD)
+        if awaiting
+        else (till.merchant_id, AccountKind.MERCHANT_PAYABLE)
     )
     # The guarded debit of the spendable points comes first: it is also the customer's lock, so
     # their lots, limits and benefits taken are read and changed only after it.
@@ -213,7 +215,7 @@ async def _take(
             on=today,
             now=now,
             customer_id=customer_id,
-            merchant_id=merchant.id,
+            merchant_id=till.merchant_id,
             redemption_id=redemption_id,
             entries=[(customer_id, AccountKind.AVAILABLE, -points), (*receiving, points)],
         )
@@ -227,16 +229,19 @@ async def _take(
     over = await uow.redemptions.use_daily(
         today,
         points,
-        {customer_id: program.customer_daily_points, merchant.id: program.merchant_daily_points},
+        {
+            customer_id: program.customer_daily_points,
+            till.merchant_id: program.merchant_daily_points,
+        },
     )
     if customer_id in over:
         raise DomainError(ErrorCode.CUSTOMER_DAILY_LIMIT, field=("points",))
-    if merchant.id in over:
+    if till.merchant_id in over:
         raise DomainError(ErrorCode.MERCHANT_DAILY_LIMIT, field=("points",))
     redemption = Redemption(
         id=redemption_id,
         institution_id=scan.institution_id,
-        merchant_id=merchant.id,
+        merchant_id=till.merchant_id,
         operator_id=scan.operator_id,
         customer_id=customer_id,
         reward_id=reward.id if reward else None,
@@ -258,13 +263,13 @@ async def _take(
 
 
 async def _offered_reward(
-    uow: UnitOfWork, reward_id: uuid.UUID | None, merchant: Merchant, today: date
+    uow: UnitOfWork, reward_id: uuid.UUID | None, merchant_id: uuid.UUID, today: date
 ) -> Reward | None:
     """The merchant's benefit asked for, if it is on offer today."""
     if reward_id is None:
         return None
     found = await uow.rewards.by_id([reward_id])
-    if not found or found[0].merchant_id != merchant.id:
+    if not found or found[0].merchant_id != merchant_id:
         raise DomainError(ErrorCode.NOT_FOUND, field=("rewardId",))
     if not found[0].offered_on(today):
         raise DomainError(ErrorCode.REWARD_NOT_OFFERED, field=("rewardId",))

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from jikuai.domain.merchants.model import MerchantStatus
 from jikuai.domain.points.model import (
     GUARDED,
     AccountKind,
@@ -55,8 +56,9 @@ from jikuai.domain.points.model import (
     SettlementStatus,
     account_id,
 )
-from jikuai.domain.points.ports import CustomerRef, PayableDay
+from jikuai.domain.points.ports import CustomerRef, PayableDay, Till
 from jikuai.persistence.repositories.identity import insert_unless_exists
+from jikuai.persistence.tables.merchants import merchants
 from jikuai.persistence.tables.points import (
     earning_rules,
     idempotency_keys,
@@ -119,6 +121,17 @@ _SAVE_LOT = (
     )
 )
 _PROGRAM = select(points_programs).where(points_programs.c.institution_id == bindparam("id"))
+# The redemption's read of the cashier's merchant and its institution's programme.
+_TILL = (
+    select(
+        merchants.c.id.label("merchant_id"),
+        merchants.c.institution_id.label("merchant_institution_id"),
+        merchants.c.status.label("merchant_status"),
+        *points_programs.c,
+    )
+    .outerjoin(points_programs, points_programs.c.institution_id == merchants.c.institution_id)
+    .where(merchants.c.id == bindparam("id"))
+)
 _ADD_JOURNAL = insert(points_journals)
 _ADD_ENTRIES = insert(points_entries)
 _ADD_LOT = insert(points_lots)
@@ -533,6 +546,20 @@ class SqlLedgerRepository:
 class SqlRedemptionRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+
+    async def till(self, merchant_id: uuid.UUID) -> Till | None:
+        row = (await self._connection.execute(_TILL, {"id": merchant_id})).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        merchant = {name: values.pop(name) for name in ("merchant_id", "merchant_institution_id")}
+        status = values.pop("merchant_status")
+        return Till(
+            merchant_id=merchant["merchant_id"],
+            institution_id=merchant["merchant_institution_id"],
+            accepts_redemptions=status == MerchantStatus.APPROVED.value,
+            program=PointsProgram(**values) if values["institution_id"] else None,
+        )
 
     async def claim_key(
         self,
