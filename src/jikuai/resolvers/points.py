@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from jikuai.domain.points import earning, program, redemption, settlement
 from jikuai.domain.points.access import POINTS_READERS
@@ -20,6 +21,7 @@ from jikuai.domain.points.model import (
     RedemptionStatus,
     Settlement,
 )
+from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.tenancy.actors import Actor
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import Forbidden
@@ -252,36 +254,32 @@ async def redeem(
     )
 
 
-async def confirm(context: Context, redemption_id: uuid.UUID) -> Attempt[Redemption]:
+class RedemptionStep(Protocol):
+    """A step of a redemption's life taken by its customer or its cashier."""
+
+    async def __call__(
+        self,
+        redemption_id: uuid.UUID,
+        *,
+        actor: Actor,
+        uow: UnitOfWork,
+        now: datetime,
+        today: date,
+    ) -> Redemption: ...
+
+
+# confirmRedemption, declineRedemption, voidRedemption
+CONFIRM: RedemptionStep = redemption.confirm_redemption
+DECLINE: RedemptionStep = redemption.decline_redemption
+VOID: RedemptionStep = redemption.void_redemption
+
+
+async def redemption_step(
+    context: Context, step: RedemptionStep, redemption_id: uuid.UUID
+) -> Attempt[Redemption]:
     actor = await context.require_actor()
     return await attempt(
-        redemption.confirm_redemption(
-            redemption_id,
-            actor=actor,
-            uow=context.db.unit_of_work(),
-            now=context.now,
-            today=context.today,
-        )
-    )
-
-
-async def decline(context: Context, redemption_id: uuid.UUID) -> Attempt[Redemption]:
-    actor = await context.require_actor()
-    return await attempt(
-        redemption.decline_redemption(
-            redemption_id,
-            actor=actor,
-            uow=context.db.unit_of_work(),
-            now=context.now,
-            today=context.today,
-        )
-    )
-
-
-async def void(context: Context, redemption_id: uuid.UUID) -> Attempt[Redemption]:
-    actor = await context.require_actor()
-    return await attempt(
-        redemption.void_redemption(
+        step(
             redemption_id,
             actor=actor,
             uow=context.db.unit_of_work(),

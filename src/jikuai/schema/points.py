@@ -592,21 +592,24 @@ class PointsMutation:
         self, info: Info[Context, None], input: RedemptionIdInput
     ) -> RedemptionPayload:
         key = input_id(input.redemption_id, "Redemption")
-        return _redemption_payload(await resolve.confirm(info.context, key), info.context)
+        attempt = await resolve.redemption_step(info.context, resolve.CONFIRM, key)
+        return _redemption_payload(attempt, info.context)
 
     @strawberry.mutation(description="Refuse a redemption waiting for you (customers).")
     async def decline_redemption(
         self, info: Info[Context, None], input: RedemptionIdInput
     ) -> RedemptionPayload:
         key = input_id(input.redemption_id, "Redemption")
-        return _redemption_payload(await resolve.decline(info.context, key), info.context)
+        attempt = await resolve.redemption_step(info.context, resolve.DECLINE, key)
+        return _redemption_payload(attempt, info.context)
 
     @strawberry.mutation(description="Void a redemption of today (merchant cashiers, 撤销).")
     async def void_redemption(
         self, info: Info[Context, None], input: RedemptionIdInput
     ) -> RedemptionPayload:
         key = input_id(input.redemption_id, "Redemption")
-        return _redemption_payload(await resolve.void(info.context, key), info.context)
+        attempt = await resolve.redemption_step(info.context, resolve.VOID, key)
+        return _redemption_payload(attempt, info.context)
 
     @strawberry.mutation(description="Reverse a completed redemption (institution admins).")
     async def reverse_redemption(
