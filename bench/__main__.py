@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench import api, credit, dataset, report, servers
+from bench import api, credit, dataset, points, report, servers
 from bench.load import LoadResult, LoadSettings, Scenario, http_post, run_scenario
 from jikuai.config import DEMO_PASSWORD, Settings
 from jikuai.security import load_client_public_key
@@ -55,6 +55,7 @@ class Options:
     pin: bool
     keep_data: bool
     credit_only: bool
+    points_only: bool
 
 
 def _options(argv: list[str] | None) -> Options:
@@ -126,7 +127,15 @@ def _options(argv: list[str] | None) -> Options:
         help="run only the retail credit phase (submitLoanApplication, loanSchedulePreview, "
         "build_schedule); no hand-written endpoint",
     )
+    parser.add_argument(
+        "--points-only",
+        action="store_true",
+        help="run only the points redemption phase (redeemPoints by 50 merchants across 1,000 "
+        "customers, then the double-spend check); no hand-written endpoint",
+    )
     arguments = parser.parse_args(argv)
+    if arguments.credit_only and arguments.points_only:
+        parser.error("--credit-only and --points-only exclude each other")
     if arguments.duration <= 0 or arguments.warmup < 0 or arguments.concurrency < 1:
         parser.error("duration must be positive, warm-up not negative, concurrency at least 1")
     if arguments.duration + arguments.warmup > 120 or arguments.concurrency > 1024:
@@ -144,6 +153,7 @@ def _options(argv: list[str] | None) -> Options:
         pin=not arguments.no_pin,
         keep_data=arguments.keep_data,
         credit_only=arguments.credit_only,
+        points_only=arguments.points_only,
     )
 
 
@@ -252,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     base_env = _clean_environment()
     pin = options.pin and servers.pinning_possible()
     _say(f"Jikuai bench, {started:%Y-%m-%d %H:%M:%S} UTC")
-    ports = (options.port,) if options.credit_only else (options.port, options.handwritten_port)
+    one_phase = options.credit_only or options.points_only
+    ports = (options.port,) if one_phase else (options.port, options.handwritten_port)
     for port in ports:
         if not servers.port_free(port):
             _say(f"bench: port {port} on 127.0.0.1 is in use (set JIKUAI_BENCH_PORT and friends)")
@@ -313,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir / "handwritten.log",
     )
     try:
-        if options.credit_only:
-            return _bench_credit_only(
+        if one_phase:
+            return _bench_one_phase(
                 options,
                 started=started,
                 env=server_env,
@@ -366,6 +377,7 @@ def _bench(
     seconds = asyncio.run(dataset.seed_customers(settings, options.customers))
     _say(f"seeded {options.customers} customers in {dataset.INSTITUTION} in {seconds:.1f} s")
     asyncio.run(credit.prepare(settings))  # after the crowd: its applicants are the last ones
+    prepared = _prepare_points(options, settings)
 
     for server in (graphql_server, handwritten_server):
         _say(f"$ {servers.command_line(server.argv)}")
@@ -464,6 +476,7 @@ def _bench(
             raise RuntimeError(f"{server.name} died:\n{server.log_tail()}")
     results[-1].name = f"{HANDWRITTEN} (again)"
     credit_document = _credit_phase(options, load, graphql_server)
+    points_document = _points_phase(options, settings, graphql_server, prepared)
     server_settings = {name: value for name, value in env.items() if name.startswith("JIKUAI_")}
     return _conclude(
         options,
@@ -475,10 +488,11 @@ def _bench(
         versions,
         server_settings,
         credit_document,
+        points_document,
     )
 
 
-def _bench_credit_only(
+def _bench_one_phase(
     options: Options,
     *,
     started: datetime,
@@ -487,14 +501,17 @@ def _bench_credit_only(
     graphql_server: servers.Server,
     versions: dict[str, str],
 ) -> int:
-    """`--credit-only`: a fresh database with the demo data and the seeded customers,
-    `jikuai serve`, the credit phase."""
+    """`--credit-only` or `--points-only`: a fresh database with the demo data and that phase's
+    own setup, `jikuai serve`, the phase."""
     jikuai = servers.venv_script("jikuai")
     _say("\n## Setup")
     _run_cli([jikuai, "keys", "generate"], env)
     _run_cli([jikuai, "db", "upgrade"], env)
     _run_cli([jikuai, "seed", "demo"], env)
-    asyncio.run(credit.prepare(_settings(options, Path(env["JIKUAI_DATA_DIR"]))))
+    settings = _settings(options, Path(env["JIKUAI_DATA_DIR"]))
+    prepared = _prepare_points(options, settings) if options.points_only else None
+    if prepared is None:
+        asyncio.run(credit.prepare(settings))
     _say(f"$ {servers.command_line(graphql_server.argv)}")
     graphql_server.start(env, ROOT)
     graphql_server.wait_healthy()
@@ -512,11 +529,15 @@ def _bench_credit_only(
     _say(f"postgresql {versions['postgresql']}, redis {versions['redis']}")
     _say(f"pinning: {'applied' if pin else 'NOT applied'}")
     _say(f"graphql: {servers.command_line(graphql_server.argv)}")
+    concurrency = options.concurrency if prepared is None else points.MERCHANTS
     _say(
-        f"load: closed loop, {options.concurrency} keep-alive HTTP/1.1 connections, "
+        f"load: closed loop, {concurrency} keep-alive HTTP/1.1 connections, "
         f"{options.warmup:g} s warm-up + {options.duration:g} s measured per scenario"
     )
-    credit_document = _credit_phase(options, load, graphql_server)
+    if prepared is not None:
+        phase = "points", _points_phase(options, settings, graphql_server, prepared)
+    else:
+        phase = "credit", _credit_phase(options, load, graphql_server)
     document = {
         "started_at": started.isoformat(),
         "environment": report.environment(**versions, pinning=pin),
@@ -528,12 +549,12 @@ def _bench_credit_only(
             },
         },
         "load": {
-            "concurrency": options.concurrency,
+            "concurrency": concurrency,
             "warmup_seconds": options.warmup,
             "duration_seconds": options.duration,
             "closed_loop": True,
         },
-        "credit": credit_document,
+        phase[0]: phase[1],
     }
     path = report.save(RESULTS, started, document)
     _say(f"\nresults saved to {path.relative_to(ROOT)}")
@@ -611,6 +632,133 @@ def _credit_phase(
         "submit_p99_ms": submit.p99_ms,
         "submit_p99_pass": passed,
         "submit_p99_under_target_up_to_concurrency": max(within, default=0),
+    }
+
+
+def _prepare_points(options: Options, settings: Settings) -> points.Prepared:
+    """The points phase's programme, merchants, cashiers, customers and their points."""
+    try:
+        prepared = asyncio.run(points.prepare(settings, seconds=options.warmup + options.duration))
+    except api.SetupError as error:
+        raise RuntimeError(f"points setup: {error}") from error
+    covered = prepared.covered
+    _say(
+        f"points: {len(prepared.cashiers)} merchants with a cashier each, "
+        f"{len(prepared.customer_ids)} customers whose points cover {min(covered)} to "
+        f"{max(covered)} redemptions of {points.POINTS} ({sum(covered):,} in all), in "
+        f"{dataset.INSTITUTION} in {prepared.seconds:.1f} s"
+    )
+    return prepared
+
+
+def _points_phase(
+    options: Options,
+    settings: Settings,
+    graphql_server: servers.Server,
+    prepared: points.Prepared,
+) -> dict[str, Any]:
+    """Points redemption: 50 merchants' tills redeem across 1,000 customers at once, then the
+    double-spend check over the same run. Needs `points.prepare`."""
+    _say("\n## Points redemption")
+    try:
+        tokens = points.sign_in_cashiers(options.port, prepared.cashiers)
+    except api.SetupError as error:
+        raise RuntimeError(f"points setup: {error}") from error
+    load = LoadSettings(
+        concurrency=points.MERCHANTS,
+        warmup_seconds=options.warmup,
+        duration_seconds=options.duration,
+    )
+    longest = load.warmup_seconds + load.duration_seconds + load.grace_seconds
+    if longest + 5 > points.CODE_LIFETIME_SECONDS:
+        _say(
+            f"  warning: codes live {points.CODE_LIFETIME_SECONDS:g} s and the scenario may "
+            f"last {longest:g} s: late requests will find their codes expired"
+        )
+    order = points.code_order(prepared.blocks)
+    _warn_if_busy()
+    began = time.perf_counter()
+    codes = asyncio.run(points.issue_codes(settings, prepared, order))
+    requests = points.Redemptions(options.port, tokens, codes, order)
+    _say(
+        f"  (made {len(codes):,} codes with create_code in {time.perf_counter() - began:.1f} s, "
+        f"{points.BLOCK} in a row per customer; {len(tokens)} cashiers signed in; untimed)"
+    )
+    scenario = Scenario(points.SCENARIO, options.port, requests, requests.check, reuse=False)
+    result = _measure(scenario, load, graphql_server)
+    _check_alive(graphql_server)
+    window = requests.window_counts(load.warmup_seconds, load.duration_seconds)
+    seconds = load.duration_seconds
+    redeemed = window[points.REDEEMED] / seconds
+    refused = window[points.REFUSED] / seconds
+    attempts = redeemed + refused
+    errors = window[points.FAILED]
+    cpu_seconds = result.extra.get("server_cpu_seconds", math.nan)
+    total_redeemed = sum(requests.redeemed)
+    cpu_ms_per_redemption = 1000 * cpu_seconds / total_redeemed if total_redeemed else math.nan
+    ledger = asyncio.run(
+        points.check_ledger(
+            settings, prepared, requests, sent=result.sent, unfinished=result.unfinished
+        )
+    )
+    _say("")
+    _say(report.table([result]))
+    fast = redeemed >= points.TARGET_REDEMPTIONS_PER_SECOND and errors == 0
+    sound = ledger["double_spend_total"] == 0
+    _say(
+        f"\nredemptions: {redeemed:,.0f}/s; refusals for want of points: {refused:,.0f}/s; "
+        f"attempts: {attempts:,.0f}/s; errors: {errors} (in the {seconds:g} s window)"
+    )
+    if requests.error_kinds:
+        kinds = ", ".join(f"{kind} x{count}" for kind, count in requests.error_kinds.most_common())
+        _say(f"  errors by kind, whole run: {kinds}; first: {requests.error_sample}")
+    _say(
+        f"server CPU: {result.extra.get('server_cpu_ms_per_request', math.nan):.2f} ms per "
+        f"attempt, {cpu_ms_per_redemption:.2f} ms per redemption"
+    )
+    _say(
+        f"whole run: {result.sent:,} of {len(codes):,} codes sent, "
+        f"{ledger['redeemed_answers']:,} redeemed and {ledger['refused_answers']:,} refused; "
+        f"{requests.overlapping:,} requests went out while another of the same customer's was "
+        f"in flight (up to {requests.most_at_once} at once); "
+        f"{ledger['customers_exhausted']} customers spent every point"
+    )
+    _say(f"double-spend check (from the database after the run): {ledger['double_spend_total']}")
+    for name, found in ledger["double_spends"].items():
+        _say(f"  {name}: {found}")
+    _say(
+        f"  customers whose answers differ from the database: "
+        f"{ledger['customers_whose_answers_differ_from_the_database']} "
+        f"(unfinished requests: {result.unfinished}); customers refused while points remained: "
+        f"{ledger['customers_refused_while_points_remained']}"
+    )
+    _say(
+        f"\nredeemPoints with {points.MERCHANTS} merchants across "
+        f"{len(prepared.customer_ids):,} customers: {redeemed:,.0f} redemptions/s, target >= "
+        f"{points.TARGET_REDEMPTIONS_PER_SECOND:g}/s: {'PASS' if fast else 'FAIL'}; "
+        f"zero double spends: {'PASS' if sound else 'FAIL'}"
+    )
+    return {
+        "merchants": len(tokens),
+        "customers": len(prepared.customer_ids),
+        "points_per_redemption": points.POINTS,
+        "codes_per_block": points.BLOCK,
+        "codes": len(codes),
+        "redemptions_covered": sum(prepared.covered),
+        "setup_seconds": prepared.seconds,
+        "results": [report.result_document(result)],
+        "window_counts": dict(window),
+        "redemptions_per_second": redeemed,
+        "refusals_per_second": refused,
+        "attempts_per_second": attempts,
+        "errors_in_window": errors,
+        "errors_by_kind": dict(requests.error_kinds),
+        "server_cpu_ms_per_attempt": result.extra.get("server_cpu_ms_per_request", math.nan),
+        "server_cpu_ms_per_redemption": cpu_ms_per_redemption,
+        "target_redemptions_per_second": points.TARGET_REDEMPTIONS_PER_SECOND,
+        "redemptions_per_second_pass": fast,
+        "zero_double_spends_pass": sound,
+        "ledger": ledger,
     }
 
 
@@ -715,6 +863,7 @@ def _conclude(
     versions: dict[str, str],
     server_settings: dict[str, str],
     credit_document: dict[str, Any],
+    points_document: dict[str, Any],
 ) -> int:
     baseline = statistics.fmean(
         result.requests_per_second for result in results if result.name.startswith(HANDWRITTEN)
@@ -756,6 +905,7 @@ def _conclude(
         "handwritten_customer_mean_rps": baseline,
         "target_ratio": TARGET_RATIO,
         "credit": credit_document,
+        "points": points_document,
     }
     path = report.save(RESULTS, started, document)
     _say(f"\nresults saved to {path.relative_to(ROOT)}")
