@@ -215,6 +215,14 @@ async def _points_release(on: date, session: DatabaseSession, now: datetime) -> 
     return f"points-release {on}: {result.points} points of {result.customers} customers released"
 
 
+async def _points_lapse(on: date, session: DatabaseSession, now: datetime) -> str:
+    """Redemptions left unconfirmed past their window lapse and give their points back."""
+    from jikuai.domain.points.redemption import lapse_overdue
+
+    lapsed = await lapse_overdue(unit_of_work=session.unit_of_work, now=now, today=on)
+    return f"points-lapse {on}: {lapsed} redemptions lapsed"
+
+
 async def _merchant_settlement(on: date, session: DatabaseSession, now: datetime) -> str:
     """The day's redemptions, one settlement batch per merchant."""
     from jikuai.domain.points.settlement import settle_day
@@ -232,6 +240,7 @@ JOBS: dict[str, Callable[[date, DatabaseSession, datetime], Awaitable[str]]] = {
     "credit-daily": _credit_daily,
     "points-expiry": _points_expiry,
     "points-release": _points_release,
+    "points-lapse": _points_lapse,
     "merchant-settlement": _merchant_settlement,
 }
 

@@ -28,6 +28,8 @@ from jikuai.resolvers.errors import Forbidden
 from jikuai.resolvers.outcomes import Attempt, attempt
 from jikuai.resolvers.pages import Page, paged
 
+MAX_EXPIRING_DAYS = 3660  # `expiringSoon` looks at most ten years ahead
+
 
 @dataclass(frozen=True, slots=True)
 class PointsAccountView:
@@ -55,7 +57,7 @@ async def expiring_soon(
     context: Context, customer_id: uuid.UUID, within_days: int
 ) -> Sequence[Expiring]:
     reads = await context.db.reads()
-    until = context.today + timedelta(days=max(within_days, 0))
+    until = context.today + timedelta(days=min(max(within_days, 0), MAX_EXPIRING_DAYS))
     return await reads.ledger.expiring(customer_id, since=context.today, until=until)
 
 

@@ -64,7 +64,9 @@ class PointsAccount:
     async def expiring_soon(
         self,
         info: Info[Context, None],
-        within_days: Annotated[int, strawberry.argument(description="Look this far ahead.")] = 30,
+        within_days: Annotated[
+            int, strawberry.argument(description="Look this far ahead (at most 3,660 days).")
+        ] = 30,
     ) -> list[ExpiringPoints]:
         found = await resolve.expiring_soon(info.context, self._customer_id, within_days)
         return [ExpiringPoints(points=each.points, date=each.on) for each in found]

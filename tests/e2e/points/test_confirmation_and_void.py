@@ -151,6 +151,27 @@ async def test_a_confirmation_after_the_window_finds_the_redemption_lapsed(stack
     await assert_ledger_balances(stack)
 
 
+async def test_a_decline_after_the_window_records_the_redemption_lapsed(stack: Stack) -> None:
+    await set_rules(stack)
+    token, customer_id = await rich_customer(stack, 8000)
+    merchant = await approved_merchant(stack)
+    held = await _spend(stack, merchant.cashier_token, token, points=7000)
+    confirm_by = datetime.fromisoformat(held["confirmBy"])
+
+    async with db_session(stack) as session:
+        declined = await redemption_domain.decline_redemption(
+            uuid.UUID(local_uuid(held["id"])),
+            actor=customer_actor(stack, customer_id),
+            uow=session.unit_of_work(),
+            now=confirm_by,
+            today=business_today(),
+        )
+
+    assert declined.status.value == "LAPSED"
+    assert _balances(await account(stack, token)) == (8000, 0)
+    await assert_ledger_balances(stack)
+
+
 async def test_a_confirmation_just_inside_the_window_completes(stack: Stack) -> None:
     await set_rules(stack)
     token, customer_id = await rich_customer(stack, 8000)

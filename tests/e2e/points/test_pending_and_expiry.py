@@ -237,6 +237,7 @@ async def test_expiring_soon_lists_spendable_points_by_last_day(stack: Stack) ->
 
     everything = await account(stack, token)
     month = await stack.gql(EXPIRING, {"days": 31}, token=token)
+    far = await stack.gql(EXPIRING, {"days": 2147483647}, token=token)
 
     assert everything["expiringSoon"] == [
         {"points": 400, "date": _card_last_day(today).isoformat()},
@@ -245,6 +246,8 @@ async def test_expiring_soon_lists_spendable_points_by_last_day(stack: Stack) ->
     assert month["data"]["pointsAccount"]["expiringSoon"] == [
         {"points": 400, "date": _card_last_day(today).isoformat()}
     ]
+    # looking further than ten years is looking ten years
+    assert far["data"]["pointsAccount"]["expiringSoon"] == everything["expiringSoon"]
 
 
 async def test_the_expiry_job_ends_what_is_left_of_lots_past_their_last_day_once(

@@ -176,6 +176,33 @@ async def test_the_release_job_makes_due_points_spendable(
 
 
 @pytest.mark.usefixtures("stack_environment")
+async def test_the_lapse_job_gives_back_the_points_of_redemptions_left_unconfirmed(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await set_rules(stack)
+    token, customer_id = await rich_customer(stack, 8000)
+    merchant = await approved_merchant(stack)
+    five_minutes_ago = datetime.now(UTC) - timedelta(minutes=5)
+    held = await redeem_on(
+        stack, merchant, customer_id, day=business_today(), points=7000, now=five_minutes_ago
+    )
+    before = await account(stack, token)
+
+    exit_code = await run_cli("jobs", "run", "points-lapse")
+    again = await run_cli("jobs", "run", "points-lapse")
+
+    assert held.status.value == "AWAITING_CONFIRMATION"
+    assert (before["balance"], before["held"]) == (1000, 7000)
+    assert (exit_code, again) == (0, 0)
+    lapsed = re.findall(r"points-lapse \S+: (\d+) redemptions lapsed", capsys.readouterr().out)
+    assert int(lapsed[0]) >= 1
+    assert lapsed[1] == "0"
+    after = await account(stack, token)
+    assert (after["balance"], after["held"]) == (8000, 0)
+    await assert_ledger_balances(stack)
+
+
+@pytest.mark.usefixtures("stack_environment")
 @pytest.mark.parametrize("job", ["points-expiry", "points-release", "merchant-settlement"])
 async def test_no_job_runs_for_a_day_that_has_not_come(
     capsys: pytest.CaptureFixture[str], job: str

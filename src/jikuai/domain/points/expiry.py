@@ -103,8 +103,8 @@ async def _per_customer(
     work: Callable[[UnitOfWork, uuid.UUID, Sequence[Lot]], Awaitable[int]],
 ) -> JobResult:
     """Run `work` on the lots of each customer `customers` pages through, a page per
-    transaction. The customers are locked before their lots are read, so a redemption running
-    at the same time is wholly before or wholly after."""
+    transaction. The customers are locked, in id order, before their lots are read, so a
+    redemption running at the same time is wholly before or wholly after."""
     done = JobResult(customers=0, lots=0, points=0)
     after: uuid.UUID | None = None
     while True:
@@ -113,8 +113,15 @@ async def _per_customer(
             for customer_id, institution_id in page:
                 await uow.ledger.lock_customer(customer_id, institution_id)
             lots = await lots_of(uow, [customer_id for customer_id, _ in page])
-            for customer_id, group in itertools.groupby(lots, key=lambda lot: lot.customer_id):
-                held = list(group)
+            groups = [
+                list(group) for _, group in itertools.groupby(lots, key=lambda lot: lot.customer_id)
+            ]
+            # Institution by institution: two runs at once take the institutions' house accounts
+            # in the same order.
+            for held in sorted(
+                groups, key=lambda group: (group[0].institution_id, group[0].customer_id)
+            ):
+                customer_id = held[0].customer_id
                 moved = await work(uow, customer_id, held)
                 done = JobResult(done.customers + 1, done.lots + len(held), done.points + moved)
             await uow.commit()

@@ -148,7 +148,7 @@ async def _redeem(
             _code_key(command.code), _used_key(command.code), ttl_seconds=CODE_MEMORY_SECONDS
         )
         try:
-            customer_id, institution_id = _issued_to(stored, now)
+            customer_id, institution_id = _issued_to(stored, actor, now)
             if not claimed:
                 raise DomainError(ErrorCode.REDEMPTION_CODE_USED, field=("code",))
             scan = _Scan(merchant_id, actor.id, customer_id, institution_id)
@@ -161,11 +161,13 @@ async def _redeem(
     return redemption
 
 
-def _issued_to(stored: bytes | None, now: datetime) -> tuple[uuid.UUID, uuid.UUID]:
-    """The customer and institution of a live code's record."""
-    if stored is None:
+def _issued_to(stored: bytes | None, cashier: Actor, now: datetime) -> tuple[uuid.UUID, uuid.UUID]:
+    """The customer and institution of a live code's record. A code of another institution's
+    customer is unknown here, whatever its state: its points are not this merchant's to take,
+    and a cashier learns nothing of it."""
+    record = json.loads(stored) if stored is not None else None
+    if record is None or record["i"] != str(cashier.institution_id):
         raise DomainError(ErrorCode.REDEMPTION_CODE_UNKNOWN, field=("code",))
-    record = json.loads(stored)
     if now >= datetime.fromisoformat(record["e"]):
         raise DomainError(ErrorCode.REDEMPTION_CODE_EXPIRED, field=("code",))
     return uuid.UUID(record["c"]), uuid.UUID(record["i"])
@@ -314,10 +316,13 @@ async def confirm_redemption(
 async def decline_redemption(
     redemption_id: uuid.UUID, *, actor: Actor, uow: UnitOfWork, now: datetime, today: date
 ) -> Redemption:
-    """The customer refuses a redemption waiting for them: every point goes back."""
+    """The customer refuses a redemption waiting for them: every point goes back. After its
+    window it has lapsed, and is recorded so."""
     async with uow:
         redemption = await _customers_waiting(uow, actor, redemption_id)
-        await _undo(uow, redemption, RedemptionStatus.DECLINED, now=now, today=today)
+        lapsed = now >= (redemption.confirm_by or now)
+        status = RedemptionStatus.LAPSED if lapsed else RedemptionStatus.DECLINED
+        await _undo(uow, redemption, status, now=now, today=today)
         await uow.commit()
     return redemption
 

@@ -72,6 +72,15 @@ def available_on(rule: EarningRule, earned_on: date) -> date:
     return earned_on + timedelta(days=rule.pending_days)
 
 
+def _shortest_life_days(rule: EarningRule) -> int:
+    """A lower bound of the days from an earning to its points' last day, over every earning
+    date: a rolling month is at least 28 days (31 January to 27 February); a year-end expiry
+    earned on 31 December lasts 365 days a year."""
+    if rule.expiry_mode is ExpiryMode.ROLLING_MONTHS:
+        return 28 * rule.expiry_period - 1
+    return 365 * rule.expiry_period
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day when it is shorter."""
     index = day.month - 1 + months
@@ -105,6 +114,9 @@ def validate_rule(rule: EarningRule) -> None:
     low = 1 if rule.expiry_mode is ExpiryMode.ROLLING_MONTHS else 0
     if not low <= rule.expiry_period <= 120:
         errors.append(DomainError(ErrorCode.INVALID_TERM, field=("expiryPeriod",)))
+    elif rule.pending_days > _shortest_life_days(rule):
+        # Points that could expire before their waiting ends would never be spendable.
+        errors.append(DomainError(ErrorCode.INVALID_TERM, field=("pendingDays",)))
     if errors:
         raise DomainErrors(errors)
 

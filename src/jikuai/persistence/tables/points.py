@@ -149,7 +149,7 @@ redemptions = Table(
     Column("customer_id", ForeignKey("customers.id"), nullable=False),
     Column("reward_id", ForeignKey("rewards.id"), nullable=True),
     Column("points", BigInteger, nullable=False),
-    Column("code", String(18), nullable=False, unique=True),
+    Column("code", String(18), nullable=False, index=True),
     Column("status", String(24), nullable=False),
     Column("business_date", Date, nullable=False),
     Column("confirm_by", UtcDateTime, nullable=True),

@@ -260,7 +260,7 @@ def fields_of(
         FIXED,
         DIRECT,
         rule(daily_cap=0, monthly_cap=MAX_POINTS, yearly_cap=None),
-        rule(pending_days=366),
+        rule(pending_days=366, expiry_period=2),
         rule(expiry_mode=ExpiryMode.END_OF_YEAR, expiry_period=0),
         rule(expiry_mode=ExpiryMode.ROLLING_MONTHS, expiry_period=120),
     ],
@@ -330,3 +330,23 @@ def test_each_inconsistency_is_named(
         validate_rule(broken)
 
     assert fields_of(raised) == expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "period", "longest_wait"),
+    [
+        (ExpiryMode.ROLLING_MONTHS, 1, 27),  # 31 January's points last until 27 February
+        (ExpiryMode.ROLLING_MONTHS, 2, 55),
+        (ExpiryMode.END_OF_YEAR, 0, 0),  # 31 December's points end that day
+        (ExpiryMode.END_OF_YEAR, 1, 365),
+    ],
+)
+def test_a_rule_may_not_wait_longer_than_its_points_can_last(
+    mode: ExpiryMode, period: int, longest_wait: int
+) -> None:
+    validate_rule(rule(expiry_mode=mode, expiry_period=period, pending_days=longest_wait))
+    with pytest.raises(DomainErrors) as refused:
+        validate_rule(rule(expiry_mode=mode, expiry_period=period, pending_days=longest_wait + 1))
+    assert [(each.code, each.field) for each in refused.value.errors] == [
+        (ErrorCode.INVALID_TERM, ("pendingDays",))
+    ]

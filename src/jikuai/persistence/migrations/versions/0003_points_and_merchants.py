@@ -430,9 +430,9 @@ def upgrade() -> None:
             ["reward_id"], ["rewards.id"], name=op.f("fk_redemptions_reward_id_rewards")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_redemptions")),
-        sa.UniqueConstraint("code", name=op.f("uq_redemptions_code")),
     )
     with op.batch_alter_table("redemptions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_redemptions_code"), ["code"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_redemptions_customer_id_id"), ["customer_id", "id"], unique=False
         )
@@ -467,6 +467,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_redemptions_merchant_id_id"))
         batch_op.drop_index(batch_op.f("ix_redemptions_customer_id_reward_id"))
         batch_op.drop_index(batch_op.f("ix_redemptions_customer_id_id"))
+        batch_op.drop_index(batch_op.f("ix_redemptions_code"))
 
     op.drop_table("redemptions")
     with op.batch_alter_table("points_lots", schema=None) as batch_op:
