@@ -2,10 +2,11 @@
 a benefit; large ones wait for the customer's confirmation; a cashier voids on the same day, and
 staff reverse later.
 
-A redemption is one transaction. Its first write claims the idempotency key, its next locks the
-customer's points, so two redemptions of one customer queue, and the guarded debit of the
-spendable account makes spending more than the balance impossible. The code is claimed once in
-the cache; a redemption that fails gives the code back for another try within its minute.
+A redemption is one transaction. Its first write claims the idempotency key; its next, the
+guarded debit of the customer's spendable points, both locks them (two redemptions of one
+customer queue) and makes spending more than the balance impossible. The code is read and
+claimed in one cache round trip; a redemption that fails gives the code back for another try
+within its minute.
 """
 
 from __future__ import annotations
