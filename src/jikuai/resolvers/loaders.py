@@ -18,6 +18,7 @@ from jikuai.domain.credit.ports import RepaymentRecord
 from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, lpr_on
 from jikuai.domain.customers.model import Customer
 from jikuai.domain.merchants.model import Merchant, MerchantOperator, Reward
+from jikuai.domain.points.model import Redemption
 from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff
 
@@ -146,6 +147,10 @@ class Loaders:
         return DataLoader(self._operators_of)
 
     @cached_property
+    def redemption_by_id(self) -> DataLoader[uuid.UUID, Redemption | None]:
+        return DataLoader(self._redemptions)
+
+    @cached_property
     def reward_by_id(self) -> DataLoader[uuid.UUID, Reward | None]:
         return DataLoader(self._rewards)
 
@@ -221,6 +226,9 @@ class Loaders:
         for operator in await (await self._reads()).merchants.operators_of(keys):
             grouped[operator.merchant_id].append(operator)
         return [grouped[key] for key in keys]
+
+    async def _redemptions(self, keys: list[uuid.UUID]) -> list[Redemption | None]:
+        return _by_id(await (await self._reads()).redemptions.by_id(keys), keys)
 
     async def _rewards(self, keys: list[uuid.UUID]) -> list[Reward | None]:
         return _by_id(await (await self._reads()).rewards.by_id(keys), keys)

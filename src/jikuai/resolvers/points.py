@@ -9,7 +9,12 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from jikuai.domain.points import earning, program, redemption, settlement
-from jikuai.domain.points.access import POINTS_READERS
+from jikuai.domain.points.access import (
+    reads_points,
+    sees_event,
+    sees_redemption,
+    sees_settlement,
+)
 from jikuai.domain.points.model import (
     Balances,
     EarningRule,
@@ -105,10 +110,8 @@ async def redemption_page(
 
 async def redemption_by_id(context: Context, redemption_id: uuid.UUID) -> Redemption | None:
     actor = await context.require_actor()
-    found = await (await context.db.reads()).redemptions.by_id([redemption_id])
-    if not found or not _sees_redemption(actor, found[0]):
-        return None
-    return found[0]
+    found = await context.loaders.redemption_by_id.load(redemption_id)
+    return found if found and sees_redemption(actor, found) else None
 
 
 async def settlement_page(
@@ -133,29 +136,13 @@ async def settlement_page(
 async def settlement_by_id(context: Context, settlement_id: uuid.UUID) -> Settlement | None:
     actor = await context.require_actor()
     found = await (await context.db.reads()).redemptions.settlements_by_id([settlement_id])
-    if not found:
-        return None
-    batch = found[0]
-    if actor.is_merchant:
-        return batch if batch.merchant_id == actor.merchant_id else None
-    if actor.role in POINTS_READERS and actor.may_see_staff_of(batch.institution_id):
-        return batch
-    return None
+    return found[0] if found and sees_settlement(actor, found[0]) else None
 
 
 async def event_by_id(context: Context, event_id: uuid.UUID) -> PointsEvent | None:
     actor = await context.require_actor()
     found = await (await context.db.reads()).ledger.events_by_id([event_id])
-    if not found:
-        return None
-    event = found[0]
-    if actor.is_customer:
-        return event if event.customer_id == actor.customer_id else None
-    if actor.is_service:
-        return event if event.institution_id == actor.institution_id else None
-    if actor.role in POINTS_READERS and actor.may_see_staff_of(event.institution_id):
-        return event
-    return None
+    return found[0] if found and sees_event(actor, found[0]) else None
 
 
 async def points_program(context: Context) -> PointsProgram | None:
@@ -175,17 +162,9 @@ async def earning_rules(context: Context) -> Sequence[EarningRule]:
 
 
 def _staff(actor: Actor) -> Actor:
-    if not actor.is_staff or actor.role not in POINTS_READERS:
+    if not reads_points(actor):
         raise Forbidden
     return actor
-
-
-def _sees_redemption(actor: Actor, found: Redemption) -> bool:
-    if actor.is_merchant:
-        return found.merchant_id == actor.merchant_id
-    if actor.is_customer:
-        return found.customer_id == actor.customer_id
-    return actor.role in POINTS_READERS and actor.may_see_staff_of(found.institution_id)
 
 
 async def _customer_in_view(context: Context, customer_id: uuid.UUID | None) -> uuid.UUID | None:

@@ -391,6 +391,20 @@ async def test_an_inconsistent_programme_is_refused_with_every_field(stack: Stac
     assert await stack.gql(PROGRAM, token=admin) == before
 
 
+async def test_a_point_worth_more_than_a_hundred_yuan_is_refused(stack: Stack) -> None:
+    admin = await stack.token("beta-admin")
+
+    body = await stack.gql(
+        SET_PROGRAM,
+        {"input": DEFAULT_PROGRAM | {"cnyPerPoint": "999999999999999.9999"}},
+        token=admin,
+    )
+
+    assert body["data"]["setPointsProgram"]["userErrors"] == [
+        {"field": ["cnyPerPoint"], "code": "INVALID_AMOUNT"}
+    ]
+
+
 @pytest.mark.parametrize(
     "who", ["alpha-officer", "alpha-manager", "alpha-risk", "prov-admin", "customer", "service"]
 )

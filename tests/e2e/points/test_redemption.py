@@ -548,6 +548,26 @@ async def test_the_history_is_newest_first_with_signed_points_and_redemptions(
     assert connection["pageInfo"]["hasNextPage"] is False
 
 
+async def test_the_history_reads_its_redemptions_in_one_statement(stack: Stack) -> None:
+    await set_rules(stack)
+    token, _customer_id = await rich_customer(stack, 1000)
+    merchant = await approved_merchant(stack)
+
+    async def statements() -> int:
+        with stack.count_statements() as seen:
+            body = await stack.gql(HISTORY, {"first": 20}, token=token)
+        assert "errors" not in body, body
+        return len(seen)
+
+    await redeem(stack, merchant.cashier_token, await new_code(stack, token), points=10)
+    one = await statements()
+    for _ in range(4):
+        await redeem(stack, merchant.cashier_token, await new_code(stack, token), points=10)
+    five = await statements()
+
+    assert five == one
+
+
 async def test_the_history_pages_with_first_and_after(stack: Stack) -> None:
     await set_rules(stack)
     token, customer_id = await rich_customer(stack, 100)

@@ -16,6 +16,9 @@ from jikuai.domain.shared.money import BASIS_POINT
 from jikuai.domain.tenancy.actors import Actor
 
 MAX_CONFIRM_WINDOW_SECONDS = 600
+# A point is worth at most this many CNY: far above any programme, and a day's settlement of
+# the most points a merchant may take stays within what an amount column holds.
+MAX_CNY_PER_POINT = Decimal(100)
 
 
 def default_program(institution_id: uuid.UUID) -> PointsProgram:
@@ -44,7 +47,9 @@ async def set_program(
     program = replace(program, institution_id=_own(actor), updated_at=now)
     errors = []
     rate = program.cny_per_point
-    if not (rate.is_finite() and rate > 0 and rate == rate.quantize(BASIS_POINT)):
+    if not (
+        rate.is_finite() and 0 < rate <= MAX_CNY_PER_POINT and rate == rate.quantize(BASIS_POINT)
+    ):
         errors.append(DomainError(ErrorCode.INVALID_AMOUNT, field=("cnyPerPoint",)))
     for name, value in (
         ("confirmAbovePoints", program.confirm_above_points),
