@@ -23,6 +23,7 @@ from jikuai.domain.credit.ports import (
 from jikuai.domain.customers.model import Customer, CustomerFilter
 from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
 from jikuai.domain.merchants.ports import MerchantRepository, RewardRepository
+from jikuai.domain.performance.ports import PerformanceRepository
 from jikuai.domain.points.ports import LedgerRepository, RedemptionRepository
 from jikuai.domain.tenancy.model import Branch, Institution, ServiceClient, Staff, Village
 
@@ -36,6 +37,11 @@ class TenancyRepository(Protocol):
     async def village(self, village_id: uuid.UUID) -> Village | None: ...
     async def staff_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Staff]: ...
     async def staff_by_username(self, username: str) -> Staff | None: ...
+    async def staff_by_usernames(
+        self, institution_id: uuid.UUID, usernames: Sequence[str]
+    ) -> Sequence[Staff]:
+        """The institution's staff, active or not, among `usernames`."""
+
     async def add_institution(self, institution: Institution) -> None: ...
     async def add_branch(self, branch: Branch) -> None: ...
     async def add_village(self, village: Village) -> None: ...
@@ -51,6 +57,11 @@ class CustomerRepository(Protocol):
         self, ids: Sequence[uuid.UUID], *, institution_id: uuid.UUID | None
     ) -> Sequence[Customer]: ...
     async def id_number_taken(self, institution_id: uuid.UUID, id_number_bidx: bytes) -> bool: ...
+    async def by_id_number_bidx(
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes]
+    ) -> Sequence[Customer]:
+        """The institution's customers among these blind indexes of ID numbers."""
+
     async def by_referral_code(self, institution_id: uuid.UUID, code: str) -> Customer | None: ...
     async def lock(self, customer_id: uuid.UUID) -> None:
         """Hold the customer's row until the transaction ends (decisions about their credit)."""
@@ -128,6 +139,8 @@ class Repositories(Protocol):
     def ledger(self) -> LedgerRepository: ...
     @property
     def redemptions(self) -> RedemptionRepository: ...
+    @property
+    def performance(self) -> PerformanceRepository: ...
 
 
 class UnitOfWork(Repositories, Protocol):

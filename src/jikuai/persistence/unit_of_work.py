@@ -19,6 +19,7 @@ from jikuai.persistence.repositories.credit import (
 from jikuai.persistence.repositories.customers import SqlCustomerRepository
 from jikuai.persistence.repositories.identity import SqlIdentityRepository
 from jikuai.persistence.repositories.merchants import SqlMerchantRepository, SqlRewardRepository
+from jikuai.persistence.repositories.performance import SqlPerformanceRepository
 from jikuai.persistence.repositories.points import SqlLedgerRepository, SqlRedemptionRepository
 from jikuai.persistence.repositories.tenancy import SqlTenancyRepository
 
@@ -40,6 +41,7 @@ class Repositories:
         self.rewards = SqlRewardRepository(connection)
         self.ledger = SqlLedgerRepository(connection)
         self.redemptions = SqlRedemptionRepository(connection)
+        self.performance = SqlPerformanceRepository(connection)
 
 
 class SqlUnitOfWork(Repositories):

@@ -103,6 +103,39 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "只能撤销当日的核销",
         "Only a redemption of today can be voided",
     ),
+    ErrorCode.INVALID_PERIOD: (
+        "考核期格式应为 2026-11、2026-Q4 或 2026",
+        "A period is written 2026-11, 2026-Q4 or 2026",
+    ),
+    ErrorCode.PERIOD_NOT_OVER: ("考核期尚未结束", "The period is not over yet"),
+    ErrorCode.PERIOD_CLOSED: (
+        "考核期已关账，结果不再变动",
+        "The period is closed; its results no longer change",
+    ),
+    ErrorCode.INVALID_INDICATOR: ("指标不存在或重复", "Unknown or repeated indicator"),
+    ErrorCode.INVALID_WEIGHTS: (
+        "指标权重须为正数且合计为 100",
+        "Indicator weights must be positive and add up to 100",
+    ),
+    ErrorCode.INVALID_TARGET: ("目标值须大于零", "A target must be greater than zero"),
+    ErrorCode.INVALID_BOUNDS: (
+        "封顶值须不低于 1，保底值须在 0 与封顶值之间",
+        "The ceiling must be at least 1 and the floor between 0 and the ceiling",
+    ),
+    ErrorCode.INVALID_ROLE: ("该角色不参与考核", "That role is not assessed"),
+    ErrorCode.INVALID_MEASURE: ("不可导入的指标数据", "That measure cannot be imported"),
+    ErrorCode.INVALID_SOURCE: (
+        "数据来源须为 1–32 位字母、数字或 _-，且不能是 PLATFORM",
+        "A source is 1–32 letters, digits, _ or -, and not PLATFORM",
+    ),
+    ErrorCode.SCHEME_EXISTS: (
+        "该角色、范围和周期已有在用的考核方案，请修订它",
+        "A scheme for that role, scope and period is already in force; revise it",
+    ),
+    ErrorCode.INVALID_SUBJECT: (
+        "员工与客户只能指定其一",
+        "Name a staff member or a customer, not both",
+    ),
     ErrorCode.CONCURRENT_UPDATE: (
         "数据已被他人更新，请重试",
         "Changed by another request, try again",

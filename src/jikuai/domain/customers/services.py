@@ -16,8 +16,11 @@ from jikuai.domain.customers.identity_numbers import (
 from jikuai.domain.customers.model import Customer, Segment, SensitiveField, new_referral_code
 from jikuai.domain.customers.protection import CustomerVault
 from jikuai.domain.identity.model import AuditEvent
+from jikuai.domain.performance.model import SubjectKind
+from jikuai.domain.performance.portfolios import start_managing
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.batches import Progress, rewrite_in_batches
+from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor
@@ -110,6 +113,16 @@ async def register_customer(
             updated_at=now,
         )
         await uow.customers.add(customer)
+        if actor.is_staff:
+            await start_managing(
+                uow.performance,
+                institution_id=institution_id,
+                kind=SubjectKind.CUSTOMER,
+                subject_id=customer.id,
+                staff_id=actor.id,
+                on=business_date(now),
+                now=now,
+            )
         if actor.is_customer and not await uow.identity.bind_wechat_account(actor.id, customer.id):
             raise DomainError(ErrorCode.ALREADY_REGISTERED)
         await uow.commit()

@@ -32,7 +32,10 @@ from jikuai.domain.merchants.model import (
 )
 from jikuai.domain.merchants.protection import MerchantVault
 from jikuai.domain.merchants.uscc import parse_uscc
+from jikuai.domain.performance.model import SubjectKind
+from jikuai.domain.performance.portfolios import start_managing
 from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor
@@ -211,6 +214,16 @@ async def review_merchant(
         if merchant.onboarded_by is None and command.decision is MerchantStatus.APPROVED:
             merchant.onboarded_by = actor.id
         await uow.merchants.save_status(merchant)
+        if merchant.status is MerchantStatus.APPROVED and merchant.onboarded_by is not None:
+            await start_managing(
+                uow.performance,
+                institution_id=merchant.institution_id,
+                kind=SubjectKind.MERCHANT,
+                subject_id=merchant.id,
+                staff_id=merchant.onboarded_by,
+                on=business_date(now),
+                now=now,
+            )
         await uow.identity.add_audit_event(
             AuditEvent.of(
                 actor,

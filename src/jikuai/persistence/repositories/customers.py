@@ -17,6 +17,10 @@ from jikuai.persistence.tables.customers import customers
 # Hot statements are built once; SQLAlchemy then reuses their compiled form on every call.
 _BY_ID = select(customers).where(customers.c.id.in_(bindparam("ids", expanding=True)))
 _BY_ID_IN_INSTITUTION = _BY_ID.where(customers.c.institution_id == bindparam("institution_id"))
+_BY_ID_NUMBER_BIDX = select(customers).where(
+    customers.c.institution_id == bindparam("institution_id"),
+    customers.c.id_number_bidx.in_(bindparam("bidxs", expanding=True)),
+)
 _BY_ONE_ID = select(customers).where(customers.c.id == bindparam("id"))
 _LOCK = (
     select(customers.c.id).where(customers.c.id == bindparam("id")).with_for_update(key_share=True)
@@ -57,6 +61,15 @@ class SqlCustomerRepository:
             )
         )
         return bool(await self._connection.scalar(query))
+
+    async def by_id_number_bidx(
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes]
+    ) -> Sequence[Customer]:
+        rows = await self._connection.execute(
+            _BY_ID_NUMBER_BIDX,
+            {"institution_id": institution_id, "bidxs": list(id_number_bidxs)},
+        )
+        return [_customer(row) for row in rows]
 
     async def by_referral_code(self, institution_id: uuid.UUID, code: str) -> Customer | None:
         query = select(customers).where(

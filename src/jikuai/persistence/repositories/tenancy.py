@@ -15,6 +15,10 @@ _INSTITUTIONS_BY_ID = select(institutions).where(
     institutions.c.id.in_(bindparam("ids", expanding=True))
 )
 _STAFF_BY_ID = select(staff).where(staff.c.id.in_(bindparam("ids", expanding=True)))
+_STAFF_BY_USERNAMES = select(staff).where(
+    staff.c.institution_id == bindparam("institution_id"),
+    staff.c.username.in_(bindparam("usernames", expanding=True)),
+)
 
 
 class SqlTenancyRepository:
@@ -62,6 +66,14 @@ class SqlTenancyRepository:
             await self._connection.execute(select(staff).where(staff.c.username == username))
         ).first()
         return _staff(row) if row else None
+
+    async def staff_by_usernames(
+        self, institution_id: uuid.UUID, usernames: Sequence[str]
+    ) -> Sequence[Staff]:
+        rows = await self._connection.execute(
+            _STAFF_BY_USERNAMES, {"institution_id": institution_id, "usernames": list(usernames)}
+        )
+        return [_staff(row) for row in rows]
 
     async def add_institution(self, institution: Institution) -> None:
         await self._insert(institutions, asdict(institution))

@@ -1,6 +1,23 @@
 """The database schema as SQLAlchemy Core tables; Alembic migrations are written from these."""
 
-from jikuai.persistence.tables import credit, customers, identity, merchants, points, tenancy
+from jikuai.persistence.tables import (
+    credit,
+    customers,
+    identity,
+    merchants,
+    performance,
+    points,
+    tenancy,
+)
 from jikuai.persistence.tables.base import metadata
 
-__all__ = ["credit", "customers", "identity", "merchants", "metadata", "points", "tenancy"]
+__all__ = [
+    "credit",
+    "customers",
+    "identity",
+    "merchants",
+    "metadata",
+    "performance",
+    "points",
+    "tenancy",
+]

@@ -1,0 +1,328 @@
+"""Scoreboards: each staff member scored under the scheme that fits them, ranked, with shares
+of the bonus pool and their change of rank since the previous period.
+
+A closed period is read from its snapshot. An open one is computed on demand, every figure in
+the database, and cached for `CACHE_SECONDS`; imported facts, scheme revisions and portfolio
+changes start a new cache generation, so the next reader computes afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from jikuai.domain.performance import scoring
+from jikuai.domain.performance.indicators import CATALOG, Reading, evaluate, readings
+from jikuai.domain.performance.model import (
+    IndicatorScore,
+    Member,
+    Scheme,
+    StaffResult,
+)
+from jikuai.domain.performance.periods import Period
+from jikuai.domain.performance.ports import PerformanceRepository, ResultCache
+from jikuai.domain.shared.money import cents
+from jikuai.domain.tenancy.model import Role
+
+CACHE_SECONDS = 300
+_GENERATION_SECONDS = 7 * 24 * 3600  # outlives every cached result, so a generation never repeats
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One line of a scoreboard."""
+
+    result: StaffResult
+    rank: int
+    rank_change: int | None  # places gained since the previous period; None for a newcomer
+
+
+@dataclass(frozen=True, slots=True)
+class Scoreboard:
+    institution_id: uuid.UUID
+    period: Period
+    role: Role
+    as_of: date
+    closed: bool
+    results: tuple[StaffResult, ...]
+    previous_scores: Mapping[uuid.UUID, Decimal] = field(default_factory=dict)
+    names: Mapping[uuid.UUID, str] = field(default_factory=dict)
+
+    def standings(self, branch_id: uuid.UUID | None = None) -> list[Standing]:
+        """Best first, ranked among the staff shown: everyone, or one branch's staff."""
+        shown = [r for r in self.results if branch_id is None or r.branch_id == branch_id]
+        scores = {result.staff_id: result.total_score for result in shown}
+        ranks = scoring.ranks(scores)
+        previous = {
+            staff_id: score
+            for staff_id, score in self.previous_scores.items()
+            if staff_id in scores or branch_id is None
+        }
+        changes = scoring.rank_changes(ranks, scoring.ranks(previous)) if previous else {}
+        by_id = {result.staff_id: result for result in shown}
+        return [
+            Standing(by_id[staff_id], ranks[staff_id], changes.get(staff_id))
+            for staff_id in scoring.ordered(scores, self.names)
+        ]
+
+    def result_of(self, staff_id: uuid.UUID) -> StaffResult | None:
+        return next((r for r in self.results if r.staff_id == staff_id), None)
+
+
+async def scoreboard(
+    performance: PerformanceRepository,
+    cache: ResultCache | None,
+    *,
+    institution_id: uuid.UUID,
+    period: Period,
+    role: Role,
+    today: date,
+) -> Scoreboard:
+    """The role's scoreboard for the period, with each score's change since the one before."""
+    current = await _board(performance, cache, institution_id, period, role, today)
+    previous = await _board(performance, cache, institution_id, period.previous(), role, today)
+    return Scoreboard(
+        institution_id,
+        period,
+        role,
+        current.as_of,
+        current.closed,
+        current.results,
+        {result.staff_id: result.total_score for result in previous.results},
+        current.names,
+    )
+
+
+async def forget_figures(cache: ResultCache | None, institution_id: uuid.UUID) -> None:
+    """Start a new generation of the institution's cached results: the figures changed."""
+    if cache is not None:
+        await cache.increment(_generation_key(institution_id), ttl_seconds=_GENERATION_SECONDS)
+
+
+async def compute(
+    performance: PerformanceRepository,
+    institution_id: uuid.UUID,
+    period: Period,
+    role: Role,
+    today: date,
+) -> Scoreboard:
+    """Score every active staff member of the role under the scheme that fits them."""
+    as_of = period.as_of(today)
+    members = await performance.members(institution_id, role)
+    schemes = await performance.current_schemes([institution_id], role=role, kind=period.kind)
+    fitted = {member.staff_id: fit(schemes, member) for member in members}
+    used = {scheme.id: scheme for scheme in fitted.values() if scheme is not None}
+    wanted = [
+        reading
+        for scheme in used.values()
+        for item in scheme.indicators
+        for reading in readings(CATALOG[item.code].formula, period, as_of)
+    ]
+    values = await performance.read([institution_id], wanted, by_staff=True)
+    results = [
+        score_member(member, scheme, values, period, as_of)
+        for member in members
+        if (scheme := fitted[member.staff_id]) is not None
+    ]
+    return Scoreboard(
+        institution_id,
+        period,
+        role,
+        as_of,
+        closed=False,
+        results=tuple(_with_bonus(results, used)),
+        names={member.staff_id: member.display_name for member in members},
+    )
+
+
+def fit(schemes: Sequence[Scheme], member: Member) -> Scheme | None:
+    """The most specific scheme for the member: their own, their branch's, the institution's."""
+    fitting = [
+        (specificity, scheme)
+        for scheme in schemes
+        if (specificity := scheme.specificity(member.staff_id, member.branch_id)) is not None
+    ]
+    return max(fitting, key=lambda pair: pair[0])[1] if fitting else None
+
+
+def score_member(
+    member: Member,
+    scheme: Scheme,
+    values: Mapping[Reading, Mapping[uuid.UUID, Decimal]],
+    period: Period,
+    as_of: date,
+) -> StaffResult:
+    scores = []
+    for item in scheme.indicators:
+        indicator = CATALOG[item.code]
+        wanted = readings(indicator.formula, period, as_of)
+        mine = {
+            reading: values.get(reading, {}).get(member.staff_id, Decimal(0)) for reading in wanted
+        }
+        actual = indicator.rounded(evaluate(indicator.formula, mine, period, as_of))
+        target = scheme.target_for(item, member.staff_id, member.branch_id)
+        reached = scoring.attainment(
+            actual, target, indicator.direction, ceiling=item.ceiling, floor=item.floor
+        )
+        scores.append(
+            IndicatorScore(
+                item.code,
+                item.weight,
+                actual,
+                target,
+                reached,
+                scoring.score(item.weight, reached),
+                tuple(cents(mine[reading]) for reading in wanted),
+            )
+        )
+    return StaffResult(
+        staff_id=member.staff_id,
+        branch_id=member.branch_id,
+        scheme_id=scheme.id,
+        total_score=scoring.total(item.score for item in scores),
+        bonus_share=Decimal("0.00"),
+        indicators=tuple(scores),
+    )
+
+
+def _with_bonus(
+    results: Sequence[StaffResult], schemes: Mapping[uuid.UUID, Scheme]
+) -> list[StaffResult]:
+    """Each scheme's pool shared among the staff scored under it, in proportion to score."""
+    by_scheme: dict[uuid.UUID, dict[uuid.UUID, Decimal]] = defaultdict(dict)
+    for result in results:
+        by_scheme[result.scheme_id][result.staff_id] = result.total_score
+    shares: dict[uuid.UUID, Decimal] = {}
+    for scheme_id, scores in by_scheme.items():
+        shares |= scoring.bonus_shares(schemes[scheme_id].bonus_pool, scores)
+    return [_replace_bonus(result, shares[result.staff_id]) for result in results]
+
+
+def _replace_bonus(result: StaffResult, share: Decimal) -> StaffResult:
+    return StaffResult(
+        result.staff_id,
+        result.branch_id,
+        result.scheme_id,
+        result.total_score,
+        share,
+        result.indicators,
+    )
+
+
+async def _board(
+    performance: PerformanceRepository,
+    cache: ResultCache | None,
+    institution_id: uuid.UUID,
+    period: Period,
+    role: Role,
+    today: date,
+) -> Scoreboard:
+    """A closed period's snapshot, else the cached or freshly computed board."""
+    if await performance.closure(institution_id, period.name) is not None:
+        frozen = await performance.snapshot(institution_id, period.name, role)
+        members = await performance.members(institution_id, role)
+        return Scoreboard(
+            institution_id,
+            period,
+            role,
+            period.end,
+            closed=True,
+            results=tuple(result for result, _rank in frozen),
+            names={member.staff_id: member.display_name for member in members},
+        )
+    if period.start > today:
+        return Scoreboard(institution_id, period, role, period.as_of(today), False, ())
+    key = await _board_key(cache, institution_id, period, role, today)
+    if cache is not None and (cached := await cache.get(key)) is not None:
+        return _decode(cached, institution_id, period, role)
+    board = await compute(performance, institution_id, period, role, today)
+    if cache is not None:
+        await cache.set(key, _encode(board), ttl_seconds=CACHE_SECONDS)
+    return board
+
+
+def _generation_key(institution_id: uuid.UUID) -> str:
+    return f"performance:generation:{institution_id}"
+
+
+async def _board_key(
+    cache: ResultCache | None, institution_id: uuid.UUID, period: Period, role: Role, today: date
+) -> str:
+    generation = await cache.get(_generation_key(institution_id)) if cache else None
+    number = int(generation or 0)
+    return f"performance:board:{institution_id}:{period.name}:{role.value}:{today}:{number}"
+
+
+# The cache's form of a board ---------------------------------------------------------------------
+
+
+def _encode(board: Scoreboard) -> bytes:
+    return json.dumps(
+        {
+            "as_of": board.as_of.isoformat(),
+            "names": {str(staff_id): name for staff_id, name in board.names.items()},
+            "results": [
+                [
+                    str(result.staff_id),
+                    result.branch_id and str(result.branch_id),
+                    str(result.scheme_id),
+                    str(result.total_score),
+                    str(result.bonus_share),
+                    [
+                        [
+                            item.code,
+                            str(item.weight),
+                            None if item.actual is None else str(item.actual),
+                            str(item.target),
+                            str(item.attainment),
+                            str(item.score),
+                            [str(part) for part in item.parts],
+                        ]
+                        for item in result.indicators
+                    ],
+                ]
+                for result in board.results
+            ],
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def _decode(data: bytes, institution_id: uuid.UUID, period: Period, role: Role) -> Scoreboard:
+    body = json.loads(data)
+    return Scoreboard(
+        institution_id,
+        period,
+        role,
+        date.fromisoformat(body["as_of"]),
+        closed=False,
+        results=tuple(
+            StaffResult(
+                uuid.UUID(staff_id),
+                uuid.UUID(branch_id) if branch_id else None,
+                uuid.UUID(scheme_id),
+                Decimal(total),
+                Decimal(bonus),
+                tuple(
+                    IndicatorScore(
+                        code,
+                        Decimal(weight),
+                        None if actual is None else Decimal(actual),
+                        Decimal(target),
+                        Decimal(reached),
+                        Decimal(points),
+                        tuple(Decimal(part) for part in parts),
+                    )
+                    for code, weight, actual, target, reached, points, parts in indicators
+                ),
+            )
+            for staff_id, branch_id, scheme_id, total, bonus, indicators in body["results"]
+        ),
+        names={uuid.UUID(staff_id): name for staff_id, name in body["names"].items()},
+    )
