@@ -1,19 +1,32 @@
 """The `jikuai` command: serve, migrate, seed, manage keys and service accounts, re-encrypt,
-run daily jobs."""
+run daily jobs, import performance facts."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
 
 from jikuai.config import Settings
 from jikuai.container import build_services, load_keyring
+from jikuai.domain.performance.facts import (
+    MAX_ROWS,
+    FactRow,
+    ImportReport,
+    RowError,
+    RowField,
+    import_rows,
+)
 from jikuai.domain.shared.calendar import business_date
-from jikuai.domain.shared.errors import DomainError
+from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.logs import configure_logging, logging_config
+from jikuai.persistence.cache import Cache
 from jikuai.persistence.engine import DatabaseSession
 from jikuai.persistence.migrations import upgrade
 from jikuai.security import KeyRingError, load_or_create, rotate
@@ -84,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
         help="business date (default: today; merchant-settlement: yesterday)",
     )
     run.set_defaults(command=_jobs_run)
+
+    kpi = commands.add_parser("kpi", help="staff performance (绩效)").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    facts = kpi.add_parser(
+        "import",
+        help="import core banking's daily facts from a CSV file",
+        description=KPI_IMPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    facts.add_argument("file", type=Path, help="the CSV file, UTF-8 (with or without BOM)")
+    facts.add_argument("--institution", required=True, help="institution code")
+    facts.set_defaults(command=_kpi_import)
     return parser
 
 
@@ -155,6 +181,16 @@ def _db_reencrypt(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class JobRun:
+    """What a job runs with: its business date, a database session, the cache, the clock."""
+
+    on: date
+    session: DatabaseSession
+    cache: Cache
+    now: datetime
+
+
 def _jobs_run(settings: Settings, arguments: argparse.Namespace) -> int:
     """Run one job for a business date; no job may run for a date that has not come."""
     now = datetime.now(UTC)
@@ -170,7 +206,7 @@ def _jobs_run(settings: Settings, arguments: argparse.Namespace) -> int:
         services = build_services(settings)
         session = services.database.session()
         try:
-            return await job(on, session, now)
+            return await job(JobRun(on, session, services.cache, now))
         finally:
             await session.close()
             await services.close()
@@ -186,11 +222,11 @@ def _jobs_run(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-async def _credit_daily(on: date, session: DatabaseSession, now: datetime) -> str:
+async def _credit_daily(run: JobRun) -> str:
     """Accrual, overdue, classification and early warnings."""
     from jikuai.domain.credit.monitoring import run_credit_daily
 
-    result = await run_credit_daily(on, unit_of_work=session.unit_of_work, now=now)
+    result = await run_credit_daily(run.on, unit_of_work=run.session.unit_of_work, now=run.now)
     return (
         f"credit-daily {result.business_date}: {result.loans} loans, {result.overdue} overdue, "
         f"{result.alerts_raised} alerts raised, "
@@ -199,49 +235,63 @@ async def _credit_daily(on: date, session: DatabaseSession, now: datetime) -> st
     )
 
 
-async def _points_expiry(on: date, session: DatabaseSession, now: datetime) -> str:
+async def _points_expiry(run: JobRun) -> str:
     """Points whose last day came before the date expire."""
     from jikuai.domain.points.expiry import expire_points
 
-    result = await expire_points(on, unit_of_work=session.unit_of_work, now=now)
-    return f"points-expiry {on}: {result.points} points of {result.customers} customers expired"
+    result = await expire_points(run.on, unit_of_work=run.session.unit_of_work, now=run.now)
+    return f"points-expiry {run.on}: {result.points} points of {result.customers} customers expired"
 
 
-async def _points_release(on: date, session: DatabaseSession, now: datetime) -> str:
+async def _points_release(run: JobRun) -> str:
     """Pending points due by the date become spendable; unconfirmed redemptions lapse."""
     from jikuai.domain.points.expiry import release_points
 
-    result = await release_points(on, unit_of_work=session.unit_of_work, now=now)
-    return f"points-release {on}: {result.points} points of {result.customers} customers released"
+    result = await release_points(run.on, unit_of_work=run.session.unit_of_work, now=run.now)
+    return (
+        f"points-release {run.on}: {result.points} points of {result.customers} customers released"
+    )
 
 
-async def _points_lapse(on: date, session: DatabaseSession, now: datetime) -> str:
+async def _points_lapse(run: JobRun) -> str:
     """Redemptions left unconfirmed past their window lapse and give their points back."""
     from jikuai.domain.points.redemption import lapse_overdue
 
-    lapsed = await lapse_overdue(unit_of_work=session.unit_of_work, now=now, today=on)
-    return f"points-lapse {on}: {lapsed} redemptions lapsed"
+    lapsed = await lapse_overdue(unit_of_work=run.session.unit_of_work, now=run.now, today=run.on)
+    return f"points-lapse {run.on}: {lapsed} redemptions lapsed"
 
 
-async def _merchant_settlement(on: date, session: DatabaseSession, now: datetime) -> str:
+async def _merchant_settlement(run: JobRun) -> str:
     """The day's redemptions, one settlement batch per merchant."""
     from jikuai.domain.points.settlement import settle_day
 
     result = await settle_day(
-        on, unit_of_work=session.unit_of_work, now=now, today=business_date(now)
+        run.on, unit_of_work=run.session.unit_of_work, now=run.now, today=business_date(run.now)
     )
     return (
-        f"merchant-settlement {on}: {result.batches} batches, {result.points} points, "
+        f"merchant-settlement {run.on}: {result.batches} batches, {result.points} points, "
         f"CNY {result.amount}"
     )
 
 
-JOBS: dict[str, Callable[[date, DatabaseSession, datetime], Awaitable[str]]] = {
+async def _performance_positions(run: JobRun) -> str:
+    """The day's end-of-day positions per manager, for the performance figures."""
+    from jikuai.domain.performance.positions import record_positions
+
+    result = await record_positions(run.session.unit_of_work, run.cache, run.on, now=run.now)
+    return (
+        f"performance-positions {run.on}: {result.facts} positions of "
+        f"{result.institutions} institutions recorded"
+    )
+
+
+JOBS: dict[str, Callable[[JobRun], Awaitable[str]]] = {
     "credit-daily": _credit_daily,
     "points-expiry": _points_expiry,
     "points-release": _points_release,
     "points-lapse": _points_lapse,
     "merchant-settlement": _merchant_settlement,
+    "performance-positions": _performance_positions,
 }
 
 
@@ -272,6 +322,160 @@ def _clients_create(settings: Settings, arguments: argparse.Namespace) -> int:
     print(f"client secret: {secret}")
     print("the secret is shown only now; sign in with the clientLogin mutation")
     return 0
+
+
+KPI_IMPORT_HELP = """\
+Import daily facts (绩效数据) that core banking reports: deposit balances, low-cost deposit
+balances, social security cards issued and activated.
+
+The file is CSV in UTF-8 (a BOM is accepted) with this header, columns in any order:
+
+  date,source,key,measure,staff,customer_id_number,value
+
+  date                the business date, 2026-11-30; not in the future
+  source              the reporting system: 1-32 letters, digits, _ or -; not PLATFORM
+  key                 the system's identifier of the fact within date and source, 1-64 chars
+  measure             DEPOSIT_BALANCE, LOW_COST_DEPOSIT_BALANCE, SOCIAL_SECURITY_CARDS_ISSUED
+                      or SOCIAL_SECURITY_CARDS_ACTIVATED
+  staff               a staff member's username, or empty
+  customer_id_number  a customer's resident ID number, or empty (not with staff)
+  value               CNY to the fen, or a whole number of cards; 0 to 999999999999.99
+
+A fact is identified by (date, source, key): a row sent again changes nothing, a changed value
+replaces the old one. Each chunk of 1,000 rows is one transaction, so an interrupted import is
+simply run again. Refused lines are printed to stderr (line, field, code), a summary to stdout.
+
+Exit status: 0 every row imported, 1 some rows refused, 2 the file cannot be read, its header
+is wrong, or the institution is unknown.
+"""
+
+
+class _CannotImport(Exception):
+    """The import cannot go on: the institution is unknown, or the file is unreadable or not
+    CSV of facts (from this point on)."""
+
+
+@dataclass
+class _Tally:
+    """What an import has done so far."""
+
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+
+    def add(self, rows: int, report: ImportReport) -> None:
+        self.rows += rows
+        self.inserted += report.inserted
+        self.updated += report.updated
+        self.unchanged += report.unchanged
+        self.refused += len({error.number for error in report.errors})
+
+    def summary(self, path: Path) -> str:
+        return (
+            f"{path}: {self.rows} rows: {self.inserted} inserted, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.refused} refused"
+        )
+
+
+def _kpi_import(settings: Settings, arguments: argparse.Namespace) -> int:
+    path: Path = arguments.file
+    try:
+        source = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        print(f"jikuai: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 2
+    tally = _Tally()
+
+    def reported(rows: int, report: ImportReport) -> None:
+        tally.add(rows, report)
+        _print_row_errors(report)
+
+    with source:
+        try:
+            asyncio.run(_import_fact_file(settings, arguments.institution, source, reported))
+        except _CannotImport as error:
+            if tally.rows:
+                print(tally.summary(path))  # the chunks before the fault are saved
+            print(f"jikuai: {path}: {error}", file=sys.stderr)
+            return 2
+    print(tally.summary(path))
+    return 1 if tally.refused else 0
+
+
+async def _import_fact_file(
+    settings: Settings,
+    institution_code: str,
+    source: TextIO,
+    reported: Callable[[int, ImportReport], None],
+) -> None:
+    """Import the file chunk by chunk, one transaction each, reporting each chunk's rows and
+    outcome once it is saved."""
+    now = datetime.now(UTC)
+    services = build_services(settings)
+    session = services.database.session()
+    try:
+        async with session.unit_of_work() as uow:
+            institution = await uow.tenancy.institution_by_code(institution_code)
+        if institution is None or not institution.accepts_customers:
+            raise _CannotImport(f"no member institution {institution_code!r}")
+        for chunk, line_errors in _fact_chunks(source):
+            report = await import_rows(
+                session.unit_of_work(),
+                institution.id,
+                chunk,
+                cache=services.cache,
+                id_number_index=services.vault.id_number_index,
+                now=now,
+                today=business_date(now),
+                known_errors=line_errors,
+            )
+            reported(len(chunk) + len(line_errors), report)
+    finally:
+        await session.close()
+        await services.close()
+
+
+def _fact_chunks(source: TextIO) -> Iterator[tuple[list[FactRow], list[RowError]]]:
+    """The file's rows, MAX_ROWS at a time, numbered by their first line in the file, with
+    the lines whose cells do not match the header. Blank lines are skipped."""
+    reader = csv.reader(source)
+    line = 0
+    try:
+        header = next(reader, [])
+        columns = [name.strip().lower() for name in header]
+        if sorted(columns) != sorted(RowField):
+            raise _CannotImport(f"the header must name the columns {','.join(RowField)}")
+        chunk: list[FactRow] = []
+        errors: list[RowError] = []
+        line = reader.line_num
+        for cells in reader:
+            number, line = line + 1, reader.line_num
+            if not cells:
+                continue
+            if len(cells) != len(columns):
+                errors.append(RowError(number, None, ErrorCode.INVALID_LENGTH))
+            else:
+                chunk.append(FactRow(number=number, **dict(zip(columns, cells, strict=True))))
+            if len(chunk) + len(errors) >= MAX_ROWS:
+                yield chunk, errors
+                chunk, errors = [], []
+        if chunk or errors:
+            yield chunk, errors
+    except UnicodeDecodeError:
+        raise _CannotImport(f"not UTF-8 text beyond line {line}") from None
+    except csv.Error as error:
+        raise _CannotImport(f"line {reader.line_num}: {error}") from None
+
+
+def _print_row_errors(report: ImportReport) -> None:
+    from jikuai.schema.errors import message_for
+
+    for error in report.errors:
+        field = f" {error.field}:" if error.field else ""
+        message = message_for(error.code, "en")
+        print(f"line {error.number}:{field} {error.code} ({message})", file=sys.stderr)
 
 
 def _seed_demo(settings: Settings, _: argparse.Namespace) -> int:

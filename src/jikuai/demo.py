@@ -1,7 +1,7 @@
 """Demo data for `jikuai seed demo`: the five pilot institutions and the province union, their
 branches, villages, staff of every role, a few customers, the LPR history and the seven loan
 products, with the demo farmer on the whole-village whitelist, and each pilot's points
-ecosystem (`demo_points`). Never run in production."""
+ecosystem (`demo_points`) and staff performance (`demo_performance`). Never run in production."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from jikuai.container import Services
+from jikuai.demo_performance import seed_performance
 from jikuai.demo_points import seed_points
 from jikuai.demo_products import DEMO_LPR, demo_products
 from jikuai.domain.credit.catalog import (
@@ -23,7 +24,9 @@ from jikuai.domain.credit.lists import ListKind
 from jikuai.domain.customers.identity_numbers import id_check_character
 from jikuai.domain.customers.model import Segment
 from jikuai.domain.customers.services import RegisterCustomer, register_customer
+from jikuai.domain.performance.positions import record_positions
 from jikuai.domain.ports import UnitOfWork
+from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor
 from jikuai.domain.tenancy.model import (
@@ -143,6 +146,8 @@ async def seed_demo(services: Services) -> bool:
         await _seed_credit(services, session, now)
         for demo in PILOTS:
             await seed_points(services, session, demo.code, _demo_farmer_id_number(demo), now)
+            await seed_performance(services, session, demo.code, now)
+        await record_positions(session.unit_of_work, services.cache, business_date(now), now=now)
     finally:
         await session.close()
     return True

@@ -4,6 +4,7 @@ whole-village whitelist lets through in one call."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -202,3 +203,44 @@ async def test_the_demo_redeems_a_benefit_at_a_seeded_merchant() -> None:
         "userErrors": [],
     }
     assert left["pointsAccount"] == {"balance": 0}
+
+
+ADMIN_SIGN_IN = """
+mutation { staffLogin(input: {username: "yushu-admin", password: "%s"}) { accessToken } }
+"""
+BOARD = """
+{ performanceScoreboard {
+    entries { edges { node {
+      rank totalScore bonusShare staff { username }
+      indicators { indicator { code } actual }
+    } } }
+  }
+  institutionDashboard { headlines { indicator { code } value series { month value } } } }
+"""
+
+
+@pytest.mark.usefixtures("cli_environment", "restore_logging")
+async def test_the_demo_scores_its_loan_officer() -> None:
+    assert await run_cli("db", "upgrade") == 0
+    assert await run_cli("seed", "demo") == 0
+    settings = Settings()
+    services = build_services(settings)
+    transport = httpx.ASGITransport(app=create_app(settings, services=services))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://jikuai.test") as client:
+            admin = (await _graphql(client, ADMIN_SIGN_IN % DEMO_PASSWORD, {}))["staffLogin"]
+            seen = await _graphql(client, BOARD, {}, admin["accessToken"])
+    finally:
+        await services.close()
+
+    (officer,) = [edge["node"] for edge in seen["performanceScoreboard"]["entries"]["edges"]]
+    actuals = {each["indicator"]["code"]: each["actual"] for each in officer["indicators"]}
+    assert (officer["staff"]["username"], officer["rank"]) == ("yushu-officer", 1)
+    assert actuals["NEW_CUSTOMERS"] == "3"  # the three demo customers the officer registered
+    assert Decimal(actuals["DEPOSIT_BALANCE"]) > 0
+    assert officer["bonusShare"] == "20000.00"  # the whole pool: the only officer scored
+    headlines = {
+        each["indicator"]["code"]: each for each in seen["institutionDashboard"]["headlines"]
+    }
+    assert len(headlines["OUTSTANDING_BALANCE"]["series"]) == 12
+    assert headlines["HOUSEHOLDS_SERVED"]["value"] is not None

@@ -18,6 +18,7 @@ from jikuai.domain.credit.ports import RepaymentRecord
 from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, lpr_on
 from jikuai.domain.customers.model import Customer
 from jikuai.domain.merchants.model import Merchant, MerchantOperator, Reward
+from jikuai.domain.performance.model import Scheme
 from jikuai.domain.points.model import Redemption
 from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff
@@ -84,6 +85,10 @@ class Loaders:
     @cached_property
     def staff_by_id(self) -> DataLoader[uuid.UUID, Staff | None]:
         return DataLoader(self._staff)
+
+    @cached_property
+    def scheme_by_id(self) -> DataLoader[uuid.UUID, Scheme | None]:
+        return DataLoader(self._schemes)
 
     @cached_property
     def customer_by_id(self) -> DataLoader[uuid.UUID, Customer | None]:
@@ -209,6 +214,9 @@ class Loaders:
 
     async def _staff(self, keys: list[uuid.UUID]) -> list[Staff | None]:
         return _by_id(await (await self._reads()).tenancy.staff_by_id(keys), keys)
+
+    async def _schemes(self, keys: list[uuid.UUID]) -> list[Scheme | None]:
+        return _by_id(await (await self._reads()).performance.schemes_by_id(keys), keys)
 
     async def _customers(self, keys: list[uuid.UUID]) -> list[Customer | None]:
         """Unscoped: callers check visibility through `Context.visible_customer`."""

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from jikuai.resolvers import credit as resolve_credit
 from jikuai.resolvers import merchants as resolve_merchants
+from jikuai.resolvers import performance as resolve_performance
 from jikuai.resolvers import points as resolve_points
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
@@ -19,6 +20,7 @@ from jikuai.schema.credit.products import LoanProduct
 from jikuai.schema.credit.risk import CreditListEntry, RiskAlert
 from jikuai.schema.customers import Customer
 from jikuai.schema.merchants import Merchant, MerchantOperator, Reward
+from jikuai.schema.performance.schemes import AssessmentScheme
 from jikuai.schema.points import PointsEvent, Redemption, Settlement
 from jikuai.schema.relay import Node, from_global_id
 from jikuai.schema.tenancy import Branch, Institution, Staff
@@ -38,6 +40,9 @@ async def _node(context: Context, global_id: str) -> Node | None:
         return await _MERCHANT_NODES[type_name](context, key)
     if type_name in _POINTS_NODES:
         return await _POINTS_NODES[type_name](context, key)
+    if type_name == "AssessmentScheme":
+        scheme = await resolve_performance.scheme(context, key)
+        return AssessmentScheme.of(scheme) if scheme else None
     if type_name == "Institution":
         institution = await context.loaders.institution_by_id.load(key)
         return Institution.of(institution) if institution else None

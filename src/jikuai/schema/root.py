@@ -11,6 +11,7 @@ from jikuai.schema.customers import CustomerMutation, CustomerQuery
 from jikuai.schema.identity import IdentityMutation, IdentityQuery
 from jikuai.schema.merchants import MerchantMutation, MerchantQuery
 from jikuai.schema.nodes import NodeQuery
+from jikuai.schema.performance import PerformanceMutation, PerformanceQuery
 from jikuai.schema.points import PointsMutation, PointsQuery
 from jikuai.schema.scalars import SCALARS
 from jikuai.schema.tenancy import TenancyQuery
@@ -25,13 +26,19 @@ class Query(
     CreditQuery,
     MerchantQuery,
     PointsQuery,
+    PerformanceQuery,
 ):
     pass
 
 
 @strawberry.type(description="Everything that can be changed; one `input`, a payload back.")
 class Mutation(
-    IdentityMutation, CustomerMutation, CreditMutation, MerchantMutation, PointsMutation
+    IdentityMutation,
+    CustomerMutation,
+    CreditMutation,
+    MerchantMutation,
+    PointsMutation,
+    PerformanceMutation,
 ):
     pass
 
