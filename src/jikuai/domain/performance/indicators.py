@@ -10,6 +10,7 @@ everything, managed or not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -170,18 +171,30 @@ def readings(formula: Formula, period: Period, as_of: date) -> list[Reading]:
 
 
 def evaluate(
-    formula: Formula, values: dict[Reading, Decimal], period: Period, as_of: date
+    formula: Formula, values: Mapping[Reading, Decimal], period: Period, as_of: date
 ) -> Decimal | None:
     """The formula's value from its readings' values (missing readings count as zero); None for
     a ratio over zero."""
+    wanted = readings(formula, period, as_of)
+    return combine(formula, [values.get(reading, Decimal(0)) for reading in wanted])
+
+
+def combine(formula: Formula, parts: Sequence[Decimal]) -> Decimal | None:
+    """The formula's value from the values of its readings, in `readings` order."""
+    value, _rest = _combine(formula, parts)
+    return value
+
+
+def _combine(
+    formula: Formula, parts: Sequence[Decimal]
+) -> tuple[Decimal | None, Sequence[Decimal]]:
     if isinstance(formula, Ratio):
-        numerator = evaluate(formula.numerator, values, period, as_of)
-        denominator = evaluate(formula.denominator, values, period, as_of)
-        if not denominator or numerator is None:
-            return None
-        return numerator / denominator
-    first, *rest = [values.get(reading, Decimal(0)) for reading in readings(formula, period, as_of)]
-    return first - rest[0] if rest else first
+        numerator, rest = _combine(formula.numerator, parts)
+        denominator, rest = _combine(formula.denominator, rest)
+        return (None if not denominator or numerator is None else numerator / denominator), rest
+    if isinstance(formula, Growth):
+        return parts[0] - parts[1], parts[2:]
+    return parts[0], parts[1:]
 
 
 # The catalog ------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from jikuai.domain.performance import scoring
-from jikuai.domain.performance.indicators import CATALOG, Reading, evaluate, readings
+from jikuai.domain.performance.indicators import CATALOG, Reading, combine, readings
 from jikuai.domain.performance.model import (
     IndicatorScore,
     Member,
@@ -30,6 +30,7 @@ from jikuai.domain.shared.money import cents
 from jikuai.domain.tenancy.model import Role
 
 CACHE_SECONDS = 300
+_ZERO = Decimal(0)
 _GENERATION_SECONDS = 7 * 24 * 3600  # outlives every cached result, so a generation never repeats
 
 
@@ -117,15 +118,15 @@ async def compute(
     schemes = await performance.current_schemes([institution_id], role=role, kind=period.kind)
     fitted = {member.staff_id: fit(schemes, member) for member in members}
     used = {scheme.id: scheme for scheme in fitted.values() if scheme is not None}
-    wanted = [
-        reading
+    plan = {
+        item.code: readings(CATALOG[item.code].formula, period, as_of)
         for scheme in used.values()
         for item in scheme.indicators
-        for reading in readings(CATALOG[item.code].formula, period, as_of)
-    ]
+    }
+    wanted = [reading for needed in plan.values() for reading in needed]
     values = await performance.read([institution_id], wanted, by_staff=True)
     results = [
-        score_member(member, scheme, values, period, as_of)
+        score_member(member, scheme, values, plan)
         for member in members
         if (scheme := fitted[member.staff_id]) is not None
     ]
@@ -154,17 +155,14 @@ def score_member(
     member: Member,
     scheme: Scheme,
     values: Mapping[Reading, Mapping[uuid.UUID, Decimal]],
-    period: Period,
-    as_of: date,
+    plan: Mapping[str, Sequence[Reading]],
 ) -> StaffResult:
+    """The member's result under the scheme; `plan` holds each indicator's readings."""
     scores = []
     for item in scheme.indicators:
         indicator = CATALOG[item.code]
-        wanted = readings(indicator.formula, period, as_of)
-        mine = {
-            reading: values.get(reading, {}).get(member.staff_id, Decimal(0)) for reading in wanted
-        }
-        actual = indicator.rounded(evaluate(indicator.formula, mine, period, as_of))
+        parts = [values[reading].get(member.staff_id, _ZERO) for reading in plan[item.code]]
+        actual = indicator.rounded(combine(indicator.formula, parts))
         target = scheme.target_for(item, member.staff_id, member.branch_id)
         reached = scoring.attainment(
             actual, target, indicator.direction, ceiling=item.ceiling, floor=item.floor
@@ -177,7 +175,7 @@ def score_member(
                 target,
                 reached,
                 scoring.score(item.weight, reached),
-                tuple(cents(mine[reading]) for reading in wanted),
+                tuple(cents(part) for part in parts),
             )
         )
     return StaffResult(

@@ -25,11 +25,14 @@ from sqlalchemy import (
     Subquery,
     Uuid,
     and_,
+    cast,
     func,
     literal,
+    null,
     or_,
     select,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -197,28 +200,79 @@ def _manager_at(rows: FromClause) -> tuple[FromClause, ColumnElement[uuid.UUID]]
     return joined, assignment.c.staff_id
 
 
-# Event readings -------------------------------------------------------------------------------
+# Totals ---------------------------------------------------------------------------------------
 
 
-def event_totals(
-    reading: Reading, institution_ids: Sequence[uuid.UUID], *, by_staff: bool
-) -> Select[tuple[uuid.UUID, int]]:
-    """(staff or institution, total in hundredths) of an event measure over the window."""
-    event = _EVENTS[reading.measure]
-    rows = (
-        event.rows(reading.start, reading.end)
-        .where(event.institution_id.in_(institution_ids))
-        .subquery("contribution")
-    )
-    value = (
-        func.count(rows.c.subject_id.distinct()) * HUNDRED
-        if event.distinct
-        else func.sum(rows.c.value)
+def totals(
+    wanted: Sequence[Reading], institution_ids: Sequence[uuid.UUID], *, by_staff: bool
+) -> CompoundSelect[tuple[int, uuid.UUID, int, int, int]] | Select[Any]:
+    """(reading's place in `wanted`, staff member or institution, total in hundredths, distinct
+    subjects, days with figures) of every reading, in one statement that joins the assignments
+    once for all of them. By staff, a key may come twice (its facts named directly, and what it
+    managed): the caller adds them up."""
+    rows = union_all(
+        *(
+            _uniform_rows(reading, institution_ids).add_columns(literal(tag).label("tag"))
+            for tag, reading in enumerate(wanted)
+        )
+    ).cte("contribution")
+    figures = (
+        func.sum(rows.c.value),
+        func.count(rows.c.subject_id.distinct()),
+        func.count(rows.c.on.distinct()),
     )
     if not by_staff:
-        return select(rows.c.institution_id, value).group_by(rows.c.institution_id)
-    joined, staff = _manager_at(rows)
-    return select(staff, value).select_from(joined).where(staff.is_not(None)).group_by(staff)
+        return select(rows.c.tag, rows.c.institution_id, *figures).group_by(
+            rows.c.tag, rows.c.institution_id
+        )
+    named = (
+        select(rows.c.tag, rows.c.staff_id, *figures)
+        .where(rows.c.staff_id.is_not(None))
+        .group_by(rows.c.tag, rows.c.staff_id)
+    )
+    joined, manager = _manager_at(rows)
+    managed = (
+        select(rows.c.tag, manager, *figures)
+        .select_from(joined)
+        .where(rows.c.staff_id.is_(None), manager.is_not(None))
+        .group_by(rows.c.tag, manager)
+    )
+    return named.union_all(managed)
+
+
+def counts_subjects(measure: Measure) -> bool:
+    """Whether a measure counts distinct customers or merchants rather than summing values."""
+    event = _EVENTS.get(measure)
+    return event is not None and event.distinct
+
+
+def _uniform_rows(reading: Reading, institution_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    """A reading's rows in the one shape every reading shares: institution, date, subject, the
+    staff member a fact names directly (None for events), value in hundredths."""
+    if reading.measure in _EVENTS:
+        if reading.kind is not ReadingKind.WINDOW:
+            raise ValueError(f"{reading.measure} has no daily position")
+        event = _EVENTS[reading.measure]
+        rows = (
+            event.rows(reading.start, reading.end)
+            .where(event.institution_id.in_(institution_ids))
+            .subquery()
+        )
+        staff_id: ColumnElement[Any] = cast(null(), Uuid)
+    else:
+        rows = _fact_rows(reading, institution_ids).subquery()
+        staff_id = rows.c.staff_id
+    return select(
+        rows.c.institution_id,
+        rows.c.on,
+        rows.c.subject_kind,
+        rows.c.subject_id,
+        staff_id.label("staff_id"),
+        rows.c.value,
+    )
+
+
+# Event readings -------------------------------------------------------------------------------
 
 
 def event_contributions(
@@ -299,26 +353,6 @@ def _last_days(reading: Reading, institution_ids: Sequence[uuid.UUID]) -> Subque
         select(institutions.c.id.label("institution_id"), day.label("day"))
         .where(institutions.c.id.in_(institution_ids))
         .subquery("last_day")
-    )
-
-
-def fact_totals(
-    reading: Reading, institution_ids: Sequence[uuid.UUID], *, by_staff: bool
-) -> Select[tuple[uuid.UUID, int, int]]:
-    """(staff or institution, total in hundredths, days with facts) of a fact measure."""
-    rows = _fact_rows(reading, institution_ids).subquery("fact")
-    days = func.count(rows.c.on.distinct())
-    if not by_staff:
-        return select(rows.c.institution_id, func.sum(rows.c.value), days).group_by(
-            rows.c.institution_id
-        )
-    joined, manager = _manager_at(rows)
-    staff = func.coalesce(rows.c.staff_id, manager)
-    return (
-        select(staff, func.sum(rows.c.value), days)
-        .select_from(joined)
-        .where(staff.is_not(None))
-        .group_by(staff)
     )
 
 

@@ -200,33 +200,39 @@ class SqlPerformanceRepository:
         *,
         by_staff: bool,
     ) -> Mapping[Reading, Mapping[uuid.UUID, Decimal]]:
-        values: dict[Reading, dict[uuid.UUID, Decimal]] = {}
-        for reading in dict.fromkeys(wanted):
-            values[reading] = await self._read_one(institution_ids, reading, by_staff=by_staff)
+        readings = list(dict.fromkeys(wanted))
+        values: dict[Reading, dict[uuid.UUID, Decimal]] = {reading: {} for reading in readings}
+        if not readings or not institution_ids:
+            return values
+        result = await self._connection.execute(
+            figures.totals(readings, institution_ids, by_staff=by_staff)
+        )
+        for tag, key, total, subjects, days in result:
+            reading = readings[tag]
+            counted = (
+                subjects * figures.HUNDRED if figures.counts_subjects(reading.measure) else total
+            )
+            values[reading][key] = _hundredths(counted)
+            if reading.kind is ReadingKind.AVERAGE and not by_staff:
+                values[reading][key] /= days
+        if by_staff:
+            await self._average_over_reporting_days(institution_ids, values)
         return values
 
-    async def _read_one(
-        self, institution_ids: Sequence[uuid.UUID], reading: Reading, *, by_staff: bool
-    ) -> dict[uuid.UUID, Decimal]:
-        if reading.measure in EVENT_MEASURES:
-            if reading.kind is not ReadingKind.WINDOW:
-                raise ValueError(f"{reading.measure} has no daily position")
-            result = await self._connection.execute(
-                figures.event_totals(reading, institution_ids, by_staff=by_staff)
-            )
-            return {key: _hundredths(units) for key, units in result}
-        result = await self._connection.execute(
-            figures.fact_totals(reading, institution_ids, by_staff=by_staff)
-        )
-        totals = {key: (_hundredths(units), days) for key, units, days in result}
-        if reading.kind is not ReadingKind.AVERAGE:
-            return {key: total for key, (total, _days) in totals.items()}
-        if by_staff:
-            # A staff member's average is over the institution's reporting days, not their own.
-            (institution_id,) = institution_ids
+    async def _average_over_reporting_days(
+        self,
+        institution_ids: Sequence[uuid.UUID],
+        values: dict[Reading, dict[uuid.UUID, Decimal]],
+    ) -> None:
+        """A staff member's daily average is over the institution's reporting days, not the
+        days their own figures happen to cover."""
+        (institution_id,) = institution_ids
+        for reading, per_staff in values.items():
+            if reading.kind is not ReadingKind.AVERAGE or not per_staff:
+                continue
             days = await self._connection.scalar(figures.fact_days(reading, institution_id))
-            return {key: total / days for key, (total, _days) in totals.items()} if days else {}
-        return {key: total / days for key, (total, days) in totals.items()}
+            for staff_id in per_staff:
+                per_staff[staff_id] /= days or 1
 
     async def contributions(
         self,

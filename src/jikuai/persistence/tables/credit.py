@@ -127,6 +127,7 @@ credit_lines = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index(None, "customer_id", "status"),
+    Index(None, "institution_id", "created_at"),  # lines granted in a period
 )
 
 loans = Table(
@@ -168,6 +169,7 @@ loans = Table(
     Index(None, "institution_id", "status", "id"),
     Index(None, "customer_id", "status"),
     Index(None, "status", "id"),
+    Index(None, "institution_id", "start_date"),  # loans disbursed in a period
 )
 
 loan_installments = Table(

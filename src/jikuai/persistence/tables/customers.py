@@ -39,4 +39,5 @@ customers = Table(
     Index(None, "institution_id", "segment", "id"),
     Index(None, "institution_id", "village_id", "id"),
     Index(None, "key_id", "id"),
+    Index(None, "institution_id", "created_at"),  # customers registered in a period
 )

@@ -159,6 +159,7 @@ redemptions = Table(
     Index(None, "customer_id", "id"),
     Index(None, "customer_id", "reward_id"),
     Index(None, "status", "confirm_by"),
+    Index(None, "institution_id", "business_date"),  # redemptions of a period
 )
 
 points_daily_usage = Table(

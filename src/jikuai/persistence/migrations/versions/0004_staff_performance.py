@@ -188,10 +188,17 @@ def upgrade() -> None:
         ),
     )
 
+    # Figures of a period read each of these by institution and date.
+    for table, column in _PERIOD_INDEXES:
+        op.create_index(
+            op.f(f"ix_{table}_institution_id_{column}"), table, ["institution_id", column]
+        )
     _first_managers()
 
 
 def downgrade() -> None:
+    for table, column in _PERIOD_INDEXES:
+        op.drop_index(op.f(f"ix_{table}_institution_id_{column}"), table_name=table)
     op.drop_table("performance_snapshots")
     with op.batch_alter_table("performance_facts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_performance_facts_institution_id_metric_fact_date"))
@@ -214,6 +221,12 @@ def downgrade() -> None:
 
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
+_PERIOD_INDEXES = (
+    ("loans", "start_date"),
+    ("credit_lines", "created_at"),
+    ("customers", "created_at"),
+    ("redemptions", "business_date"),
+)
 
 
 def _first_managers() -> None:
