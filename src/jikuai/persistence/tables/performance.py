@@ -31,7 +31,16 @@ portfolio_assignments = Table(
     Column("valid_until", Date, nullable=True),
     Column("assigned_by", ForeignKey("staff.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
-    Index(None, "institution_id", "subject_kind", "subject_id", "valid_from"),
+    # Who managed a subject on a day, read from the index alone (the figures join it per row).
+    Index(
+        "ix_portfolio_assignments_subject_day",
+        "institution_id",
+        "subject_kind",
+        "subject_id",
+        "valid_from",
+        "valid_until",
+        "staff_id",
+    ),
     Index(None, "institution_id", "staff_id", "valid_from"),
 )
 

@@ -113,10 +113,15 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f(
-                "ix_portfolio_assignments_institution_id_subject_kind_subject_id_valid_from"
-            ),
-            ["institution_id", "subject_kind", "subject_id", "valid_from"],
+            "ix_portfolio_assignments_subject_day",
+            [
+                "institution_id",
+                "subject_kind",
+                "subject_id",
+                "valid_from",
+                "valid_until",
+                "staff_id",
+            ],
             unique=False,
         )
 
@@ -205,9 +210,7 @@ def downgrade() -> None:
 
     op.drop_table("performance_facts")
     with op.batch_alter_table("portfolio_assignments", schema=None) as batch_op:
-        batch_op.drop_index(
-            batch_op.f("ix_portfolio_assignments_institution_id_subject_kind_subject_id_valid_from")
-        )
+        batch_op.drop_index("ix_portfolio_assignments_subject_day")
         batch_op.drop_index(
             batch_op.f("ix_portfolio_assignments_institution_id_staff_id_valid_from")
         )
