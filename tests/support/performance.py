@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.indicators import Measure
 from jikuai.domain.performance.model import Fact
-from jikuai.domain.performance.results import forget_figures
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.model import Branch, Institution, InstitutionKind, Role, Staff
 from jikuai.schema.relay import to_global_id

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from jikuai.domain.performance import access, closing, portfolios, schemes
+from jikuai.domain.performance import access, closing, dashboards, portfolios, schemes
 from jikuai.domain.performance.indicators import (
     CATALOG,
     HEADLINES,
@@ -29,8 +29,6 @@ from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import BadInput, Forbidden, NotFound
 from jikuai.resolvers.outcomes import Attempt, attempt, bad_input
 from jikuai.resolvers.pages import page_limit
-
-SERIES_MONTHS = 12
 
 
 def parse_period(text: str | None, today: date) -> Period:
@@ -196,32 +194,18 @@ def _branch_target(used: Sequence[Scheme], code: str, branch_id: uuid.UUID) -> D
     return None
 
 
-async def institution_figures(
-    context: Context,
-    institution_ids: Sequence[uuid.UUID],
-    periods: Sequence[Period],
-    codes: Sequence[str],
-) -> dict[tuple[uuid.UUID, Period, str], Decimal | None]:
-    """Each institution's figure of each indicator for each period: everything it holds counts,
-    managed or not."""
+async def dashboard(
+    context: Context, institution_id: uuid.UUID, period: Period
+) -> dashboards.Figures:
     reads = await context.db.reads()
-    wanted = {
-        (period, code): readings(CATALOG[code].formula, period, period.as_of(context.today))
-        for period in periods
-        for code in codes
-    }
-    values = await reads.performance.read(
-        institution_ids, [r for needed in wanted.values() for r in needed], by_staff=False
+    return await dashboards.dashboard(
+        reads.performance,
+        context.services.cache,
+        institution_id,
+        period,
+        HEADLINES,
+        today=context.today,
     )
-    figures: dict[tuple[uuid.UUID, Period, str], Decimal | None] = {}
-    for (period, code), needed in wanted.items():
-        indicator = CATALOG[code]
-        as_of = period.as_of(context.today)
-        for institution_id in institution_ids:
-            mine = {r: values.get(r, {}).get(institution_id, Decimal(0)) for r in needed}
-            value = evaluate(indicator.formula, mine, period, as_of)
-            figures[institution_id, period, code] = indicator.rounded(value)
-    return figures
 
 
 async def dashboard_institution(context: Context, institution_id: uuid.UUID | None) -> uuid.UUID:
@@ -236,15 +220,6 @@ async def dashboard_institution(context: Context, institution_id: uuid.UUID | No
     return target
 
 
-def series_periods(period: Period) -> list[Period]:
-    """The months of a dashboard's chart: the twelve up to the period's last month."""
-    last = period.months()[-1]
-    months = [last]
-    while len(months) < SERIES_MONTHS:
-        months.append(months[-1].previous())
-    return months[::-1]
-
-
 async def league(
     context: Context, period: Period, order_by: str
 ) -> list[tuple[uuid.UUID, int, dict[str, Decimal | None]]]:
@@ -257,7 +232,9 @@ async def league(
     reads = await context.db.reads()
     members = [i.id for i in await reads.tenancy.institutions() if i.kind.value == "MEMBER"]
     codes = list(dict.fromkeys([*HEADLINES, order_by]))
-    figures = await institution_figures(context, members, [period], codes)
+    figures = await dashboards.institution_figures(
+        reads.performance, members, [period], codes, today=context.today
+    )
     indicator = CATALOG[order_by]
     sign = 1 if indicator.direction is Direction.HIGHER_IS_BETTER else -1
     keyed = {

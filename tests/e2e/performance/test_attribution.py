@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.indicators import Measure
 from jikuai.domain.performance.model import Fact
 from jikuai.domain.performance.periods import Period
-from jikuai.domain.performance.results import forget_figures
 from tests.support.credit import customer_token, local_uuid
 from tests.support.merchants import (
     APPROVE,

@@ -9,10 +9,11 @@ from datetime import date, datetime
 
 from jikuai.domain.performance import scoring
 from jikuai.domain.performance.access import ASSESSED_ROLES, administers
+from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.model import Closure, StaffResult
 from jikuai.domain.performance.periods import Period
 from jikuai.domain.performance.ports import ResultCache
-from jikuai.domain.performance.results import compute, forget_figures
+from jikuai.domain.performance.results import compute
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
 from jikuai.domain.tenancy.actors import Actor

@@ -21,10 +21,10 @@ from enum import StrEnum
 from jikuai.domain.customers.identity_numbers import parse_id_number
 from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.performance.access import may_import_facts
+from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.indicators import BEGINNING, IMPORTED_MEASURES, Measure
 from jikuai.domain.performance.model import PLATFORM_SOURCE, Fact
 from jikuai.domain.performance.ports import ResultCache
-from jikuai.domain.performance.results import forget_figures
 from jikuai.domain.ports import Repositories, UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
 from jikuai.domain.shared.money import exact_cents

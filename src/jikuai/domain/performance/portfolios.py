@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 
 from jikuai.domain.merchants.model import MerchantStatus
 from jikuai.domain.performance.access import administers, assigns_in, sees_branch
+from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.model import Assignment, SubjectKind
 from jikuai.domain.performance.periods import Period
 from jikuai.domain.performance.ports import PerformanceRepository, ResultCache
-from jikuai.domain.performance.results import forget_figures
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id

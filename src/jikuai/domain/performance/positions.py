@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.ports import ResultCache
-from jikuai.domain.performance.results import forget_figures
 from jikuai.domain.ports import UnitOfWork
 
 

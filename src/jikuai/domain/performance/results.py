@@ -2,8 +2,7 @@
 of the bonus pool and their change of rank since the previous period.
 
 A closed period is read from its snapshot. An open one is computed on demand, every figure in
-the database, and cached for `CACHE_SECONDS`; imported facts, scheme revisions and portfolio
-changes start a new cache generation, so the next reader computes afresh.
+the database, and cached (see `freshness`).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from jikuai.domain.performance import scoring
+from jikuai.domain.performance.freshness import CACHE_SECONDS, generation
 from jikuai.domain.performance.indicators import CATALOG, Reading, combine, readings
 from jikuai.domain.performance.model import (
     IndicatorScore,
@@ -29,9 +29,7 @@ from jikuai.domain.performance.ports import PerformanceRepository, ResultCache
 from jikuai.domain.shared.money import cents
 from jikuai.domain.tenancy.model import Role
 
-CACHE_SECONDS = 300
 _ZERO = Decimal(0)
-_GENERATION_SECONDS = 7 * 24 * 3600  # outlives every cached result, so a generation never repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +95,6 @@ async def scoreboard(
         {result.staff_id: result.total_score for result in previous.results},
         current.names,
     )
-
-
-async def forget_figures(cache: ResultCache | None, institution_id: uuid.UUID) -> None:
-    """Start a new generation of the institution's cached results: the figures changed."""
-    if cache is not None:
-        await cache.increment(_generation_key(institution_id), ttl_seconds=_GENERATION_SECONDS)
 
 
 async def compute(
@@ -244,15 +236,10 @@ async def _board(
     return board
 
 
-def _generation_key(institution_id: uuid.UUID) -> str:
-    return f"performance:generation:{institution_id}"
-
-
 async def _board_key(
     cache: ResultCache | None, institution_id: uuid.UUID, period: Period, role: Role, today: date
 ) -> str:
-    generation = await cache.get(_generation_key(institution_id)) if cache else None
-    number = int(generation or 0)
+    number = await generation(cache, institution_id) if cache else 0
     return f"performance:board:{institution_id}:{period.name}:{role.value}:{today}:{number}"
 
 

@@ -15,11 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from jikuai.domain.performance.access import ASSESSED_ROLES, administers
+from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.indicators import CATALOG
 from jikuai.domain.performance.model import Scheme, SchemeIndicator, Target
 from jikuai.domain.performance.periods import PeriodKind
 from jikuai.domain.performance.ports import ResultCache
-from jikuai.domain.performance.results import forget_figures
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id

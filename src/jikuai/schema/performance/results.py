@@ -10,8 +10,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from jikuai.domain.performance import dashboards, model
 from jikuai.domain.performance import indicators as catalog
-from jikuai.domain.performance import model
 from jikuai.domain.performance.ports import Contribution
 from jikuai.domain.performance.results import Scoreboard, Standing
 from jikuai.domain.tenancy.model import Role
@@ -386,10 +386,8 @@ class PerformanceQuery:
         target = await resolve.dashboard_institution(
             context, optional_input_id(institution_id, "Institution")
         )
-        months = resolve.series_periods(chosen)
-        figures = await resolve.institution_figures(
-            context, [target], [*months, chosen], catalog.HEADLINES
-        )
+        months = dashboards.series_months(chosen)
+        figures = await resolve.dashboard(context, target, chosen)
         return InstitutionDashboard(
             period=chosen.name,
             headlines=[
