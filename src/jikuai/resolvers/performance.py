@@ -44,11 +44,15 @@ def parse_period(text: str | None, today: date) -> Period:
 
 @dataclass(frozen=True, slots=True)
 class BoardView:
+    """A board as shown: everyone, or one branch's staff ranked among themselves."""
+
     board: Scoreboard
     branch_id: uuid.UUID | None
+    standings: list[Standing]
 
-    def standings(self) -> list[Standing]:
-        return self.board.standings(self.branch_id)
+    @classmethod
+    def of(cls, board: Scoreboard, branch_id: uuid.UUID | None) -> BoardView:
+        return cls(board, branch_id, board.standings(branch_id))
 
 
 async def performance_scoreboard(
@@ -80,7 +84,7 @@ async def performance_scoreboard(
     if branch_id is None and not access.sees_institution(actor, institution_id):
         raise Forbidden
     board = await _scoreboard(context, institution_id, period, role)
-    return BoardView(board, branch_id)
+    return BoardView.of(board, branch_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,11 @@ class PerformanceRepository(Protocol):
     ) -> Sequence[tuple[StaffResult, int]]:
         """A closed period's results for a role, with their ranks."""
 
+    async def snapshot_scores(
+        self, institution_id: uuid.UUID, period: str, role: Role
+    ) -> Sequence[tuple[uuid.UUID, Decimal]]:
+        """A closed period's total score of each staff member of a role."""
+
 
 class ResultCache(Protocol):
     async def get(self, key: str) -> bytes | None: ...

@@ -8,8 +8,9 @@ the database, and cached (see `freshness`).
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -82,19 +83,56 @@ async def scoreboard(
     role: Role,
     today: date,
 ) -> Scoreboard:
-    """The role's scoreboard for the period, with each score's change since the one before."""
-    current = await _board(performance, cache, institution_id, period, role, today)
-    previous = await _board(performance, cache, institution_id, period.previous(), role, today)
-    return Scoreboard(
+    """The role's scoreboard for the period, with each score's change since the one before;
+    cached whole, in the shared cache and, decoded, in this process."""
+    key = await _board_key(cache, institution_id, period, role, today)
+    if cache is not None:
+        if (recent := _RECENT.get(key)) is not None:
+            return recent
+        if (cached := await cache.get(key)) is not None:
+            return _RECENT.put(key, _decode(cached, institution_id, period, role))
+    current = await _board(performance, institution_id, period, role, today)
+    board = Scoreboard(
         institution_id,
         period,
         role,
         current.as_of,
         current.closed,
         current.results,
-        {result.staff_id: result.total_score for result in previous.results},
+        await _scores(performance, institution_id, period.previous(), role, today),
         current.names,
     )
+    if cache is not None:
+        await cache.set(key, _encode(board), ttl_seconds=CACHE_SECONDS)
+        _RECENT.put(key, board)
+    return board
+
+
+class _Recent:
+    """The boards this process decoded lately, by cache key. A key names the institution's
+    cache generation, so an entry is never staler than the shared cache's; it also expires
+    with it."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._boards: OrderedDict[str, tuple[float, Scoreboard]] = OrderedDict()
+
+    def get(self, key: str) -> Scoreboard | None:
+        found = self._boards.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        self._boards.move_to_end(key)
+        return found[1]
+
+    def put(self, key: str, board: Scoreboard) -> Scoreboard:
+        self._boards[key] = (time.monotonic() + CACHE_SECONDS, board)
+        self._boards.move_to_end(key)
+        while len(self._boards) > self._size:
+            self._boards.popitem(last=False)
+        return board
+
+
+_RECENT = _Recent(size=64)
 
 
 async def compute(
@@ -206,13 +244,12 @@ def _replace_bonus(result: StaffResult, share: Decimal) -> StaffResult:
 
 async def _board(
     performance: PerformanceRepository,
-    cache: ResultCache | None,
     institution_id: uuid.UUID,
     period: Period,
     role: Role,
     today: date,
 ) -> Scoreboard:
-    """A closed period's snapshot, else the cached or freshly computed board."""
+    """A closed period's snapshot, else the board computed now."""
     if await performance.closure(institution_id, period.name) is not None:
         frozen = await performance.snapshot(institution_id, period.name, role)
         members = await performance.members(institution_id, role)
@@ -227,13 +264,21 @@ async def _board(
         )
     if period.start > today:
         return Scoreboard(institution_id, period, role, period.as_of(today), False, ())
-    key = await _board_key(cache, institution_id, period, role, today)
-    if cache is not None and (cached := await cache.get(key)) is not None:
-        return _decode(cached, institution_id, period, role)
-    board = await compute(performance, institution_id, period, role, today)
-    if cache is not None:
-        await cache.set(key, _encode(board), ttl_seconds=CACHE_SECONDS)
-    return board
+    return await compute(performance, institution_id, period, role, today)
+
+
+async def _scores(
+    performance: PerformanceRepository,
+    institution_id: uuid.UUID,
+    period: Period,
+    role: Role,
+    today: date,
+) -> dict[uuid.UUID, Decimal]:
+    """Each staff member's total score of a period: all a rank change needs of it."""
+    if await performance.closure(institution_id, period.name) is not None:
+        return dict(await performance.snapshot_scores(institution_id, period.name, role))
+    board = await _board(performance, institution_id, period, role, today)
+    return {result.staff_id: result.total_score for result in board.results}
 
 
 async def _board_key(
@@ -250,6 +295,10 @@ def _encode(board: Scoreboard) -> bytes:
     return json.dumps(
         {
             "as_of": board.as_of.isoformat(),
+            "closed": board.closed,
+            "previous": {
+                str(staff_id): str(score) for staff_id, score in board.previous_scores.items()
+            },
             "names": {str(staff_id): name for staff_id, name in board.names.items()},
             "results": [
                 [
@@ -286,7 +335,7 @@ def _decode(data: bytes, institution_id: uuid.UUID, period: Period, role: Role) 
         period,
         role,
         date.fromisoformat(body["as_of"]),
-        closed=False,
+        closed=body["closed"],
         results=tuple(
             StaffResult(
                 uuid.UUID(staff_id),
@@ -309,5 +358,8 @@ def _decode(data: bytes, institution_id: uuid.UUID, period: Period, role: Role) 
             )
             for staff_id, branch_id, scheme_id, total, bonus, indicators in body["results"]
         ),
+        previous_scores={
+            uuid.UUID(staff_id): Decimal(score) for staff_id, score in body["previous"].items()
+        },
         names={uuid.UUID(staff_id): name for staff_id, name in body["names"].items()},
     )

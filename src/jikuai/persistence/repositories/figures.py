@@ -106,11 +106,7 @@ class _Event:
     distinct: bool = False  # counts each subject once (customers granted lines, merchants active)
 
     def rows(self, start: date | None, end: date) -> Select[Any]:
-        column = self.window_column
-        if isinstance(column.type, Date):
-            window = [column <= end] + ([column >= start] if start else [])
-        else:
-            window = [column < _day_after(end)] + ([column >= _instant(start)] if start else [])
+        """The contribution rows dated in [start, end] (from the beginning when start is None)."""
         return select(
             self.institution_id.label("institution_id"),
             self.on.label("on"),
@@ -118,7 +114,31 @@ class _Event:
             self.subject_id.label("subject_id"),
             self.reference_id.label("reference_id"),
             self.value.label("value"),
-        ).where(*self.conditions, *window)
+        ).where(*self.conditions, *self._window(start, end))
+
+    def uniform(
+        self, reading: Reading, institution_ids: Sequence[uuid.UUID], tag: int
+    ) -> Select[Any]:
+        """The rows of a reading in the shape `totals` unites."""
+        return select(
+            self.institution_id.label("institution_id"),
+            self.on.label("on"),
+            literal(self.subject_kind.value).label("subject_kind"),
+            self.subject_id.label("subject_id"),
+            cast(null(), Uuid).label("staff_id"),
+            self.value.label("value"),
+            literal(tag).label("tag"),
+        ).where(
+            self.institution_id.in_(institution_ids),
+            *self.conditions,
+            *self._window(reading.start, reading.end),
+        )
+
+    def _window(self, start: date | None, end: date) -> list[ColumnElement[bool]]:
+        column = self.window_column
+        if isinstance(column.type, Date):
+            return [column <= end] + ([column >= start] if start else [])
+        return [column < _day_after(end)] + ([column >= _instant(start)] if start else [])
 
 
 _COMPLETED = redemptions.c.status == RedemptionStatus.COMPLETED.value
@@ -211,10 +231,7 @@ def totals(
     once for all of them. By staff, a key may come twice (its facts named directly, and what it
     managed): the caller adds them up."""
     rows = union_all(
-        *(
-            _uniform_rows(reading, institution_ids).add_columns(literal(tag).label("tag"))
-            for tag, reading in enumerate(wanted)
-        )
+        *(_uniform_rows(reading, institution_ids, tag) for tag, reading in enumerate(wanted))
     ).cte("contribution")
     figures = (
         func.sum(rows.c.value),
@@ -246,30 +263,28 @@ def counts_subjects(measure: Measure) -> bool:
     return event is not None and event.distinct
 
 
-def _uniform_rows(reading: Reading, institution_ids: Sequence[uuid.UUID]) -> Select[Any]:
+def _uniform_rows(reading: Reading, institution_ids: Sequence[uuid.UUID], tag: int) -> Select[Any]:
     """A reading's rows in the one shape every reading shares: institution, date, subject, the
-    staff member a fact names directly (None for events), value in hundredths."""
-    if reading.measure in _EVENTS:
-        if reading.kind is not ReadingKind.WINDOW:
-            raise ValueError(f"{reading.measure} has no daily position")
-        event = _EVENTS[reading.measure]
-        rows = (
-            event.rows(reading.start, reading.end)
-            .where(event.institution_id.in_(institution_ids))
-            .subquery()
+    staff member a fact names directly (None for events), value in hundredths, and `tag`."""
+    event = _EVENTS.get(reading.measure)
+    if event is None:
+        facts = performance_facts
+        return _covering(
+            reading,
+            institution_ids,
+            select(
+                facts.c.institution_id,
+                facts.c.fact_date.label("on"),
+                literal(SubjectKind.CUSTOMER.value).label("subject_kind"),
+                facts.c.customer_id.label("subject_id"),
+                facts.c.staff_id,
+                _units(facts.c.value).label("value"),
+                literal(tag).label("tag"),
+            ),
         )
-        staff_id: ColumnElement[Any] = cast(null(), Uuid)
-    else:
-        rows = _fact_rows(reading, institution_ids).subquery()
-        staff_id = rows.c.staff_id
-    return select(
-        rows.c.institution_id,
-        rows.c.on,
-        rows.c.subject_kind,
-        rows.c.subject_id,
-        staff_id.label("staff_id"),
-        rows.c.value,
-    )
+    if reading.kind is not ReadingKind.WINDOW:
+        raise ValueError(f"{reading.measure} has no daily position")
+    return event.uniform(reading, institution_ids, tag)
 
 
 # Event readings -------------------------------------------------------------------------------
@@ -311,19 +326,33 @@ def event_kind(measure: Measure) -> ContributionKind:
 
 
 def _fact_rows(reading: Reading, institution_ids: Sequence[uuid.UUID]) -> Select[Any]:
-    """The facts a reading covers: its window, or for a position the latest day with facts on
-    or before its end, per institution."""
+    """The facts a reading covers, as contribution rows."""
     facts = performance_facts
-    query = select(
-        facts.c.institution_id,
-        facts.c.fact_date.label("on"),
-        facts.c.source,
-        facts.c.key,
-        facts.c.staff_id,
-        facts.c.customer_id.label("subject_id"),
-        literal(SubjectKind.CUSTOMER.value).label("subject_kind"),
-        _units(facts.c.value).label("value"),
-    ).where(facts.c.institution_id.in_(institution_ids), facts.c.metric == reading.measure.value)
+    return _covering(
+        reading,
+        institution_ids,
+        select(
+            facts.c.institution_id,
+            facts.c.fact_date.label("on"),
+            facts.c.source,
+            facts.c.key,
+            facts.c.staff_id,
+            facts.c.customer_id.label("subject_id"),
+            literal(SubjectKind.CUSTOMER.value).label("subject_kind"),
+            _units(facts.c.value).label("value"),
+        ),
+    )
+
+
+def _covering(
+    reading: Reading, institution_ids: Sequence[uuid.UUID], query: Select[Any]
+) -> Select[Any]:
+    """`query` over the facts limited to those a reading covers: its window, or for a position
+    the latest day with facts on or before its end, per institution."""
+    facts = performance_facts
+    query = query.where(
+        facts.c.institution_id.in_(institution_ids), facts.c.metric == reading.measure.value
+    )
     if reading.kind is ReadingKind.POSITION:
         days = _last_days(reading, institution_ids)
         return query.join(

@@ -396,6 +396,19 @@ class SqlPerformanceRepository:
         )
         return [(_snapshot_result(row), row.rank) for row in result]
 
+    async def snapshot_scores(
+        self, institution_id: uuid.UUID, period: str, role: Role
+    ) -> Sequence[tuple[uuid.UUID, Decimal]]:
+        snapshots = performance_snapshots
+        result = await self._connection.execute(
+            select(snapshots.c.staff_id, snapshots.c.total_score).where(
+                snapshots.c.institution_id == institution_id,
+                snapshots.c.period == period,
+                snapshots.c.role == role.value,
+            )
+        )
+        return [(staff_id, score) for staff_id, score in result]
+
 
 # Rows -------------------------------------------------------------------------------------------
 

@@ -54,6 +54,14 @@ class Indicator:
             measures=sorted(catalog.measures_of(indicator.formula)),
         )
 
+    @classmethod
+    def by_code(cls, code: str) -> Indicator:
+        """The catalog's indicator, made once: every result of a board shares it."""
+        return _BY_CODE[code]
+
+
+_BY_CODE = {code: Indicator.of(indicator) for code, indicator in catalog.CATALOG.items()}
+
 
 @strawberry.type(description="One indicator's figure for a period.")
 class IndicatorFigure:

@@ -62,7 +62,7 @@ class IndicatorResult:
     @classmethod
     def of(cls, item: model.IndicatorScore) -> IndicatorResult:
         return cls(
-            indicator=Indicator.of(catalog.CATALOG[item.code]),
+            indicator=Indicator.by_code(item.code),
             weight=item.weight,
             actual=item.actual,
             target=item.target,
@@ -116,7 +116,7 @@ class PerformanceScoreboard:
 
     @strawberry.field(description="Best first; page with `first` (at most 100) and `after`.")
     def entries(self, first: int = 20, after: str | None = None) -> Connection[ScoreboardEntry]:
-        standings = self._view.standings()
+        standings = self._view.standings
         start = _position_after(standings, after_cursor(after))
         limit = page_limit(first)
         shown = standings[start : start + limit]
@@ -129,11 +129,11 @@ class PerformanceScoreboard:
 
     @strawberry.field(description="How many staff are ranked.")
     def total_count(self) -> int:
-        return len(self._view.standings())
+        return len(self._view.standings)
 
     @strawberry.field(description="The bonus shared among the staff shown (CNY).")
     def total_bonus(self) -> Decimal:
-        return sum((s.result.bonus_share for s in self._view.standings()), Decimal("0.00"))
+        return sum((s.result.bonus_share for s in self._view.standings), Decimal("0.00"))
 
     @strawberry.field(description="The institution.")
     async def institution(self, info: Info[Context, None]) -> Institution | None:
@@ -289,7 +289,7 @@ class LeagueEntry:
 class PerformanceQuery:
     @strawberry.field(description="The indicator catalog (指标库).")
     def performance_indicators(self) -> list[Indicator]:
-        return [Indicator.of(indicator) for indicator in catalog.CATALOG.values()]
+        return [Indicator.by_code(code) for code in catalog.CATALOG]
 
     @strawberry.field(
         description="A role's ranked results (绩效排行): an institution's (its admins, the "
@@ -364,7 +364,9 @@ class PerformanceQuery:
             as_of=view.board.as_of,
             figures=[
                 BranchFigure(
-                    indicator=Indicator.of(figure.indicator), value=figure.value, target=target
+                    indicator=Indicator.by_code(figure.indicator.code),
+                    value=figure.value,
+                    target=target,
                 )
                 for figure, target in figures
             ],
@@ -392,7 +394,7 @@ class PerformanceQuery:
             period=chosen.name,
             headlines=[
                 HeadlineFigure(
-                    indicator=Indicator.of(catalog.CATALOG[code]),
+                    indicator=Indicator.by_code(code),
                     value=figures[target, chosen, code],
                     series=[
                         MonthlyFigure(month=month.name, value=figures[target, month, code])
@@ -421,7 +423,7 @@ class PerformanceQuery:
             LeagueEntry(
                 rank=rank,
                 figures=[
-                    IndicatorFigure(indicator=Indicator.of(catalog.CATALOG[code]), value=value)
+                    IndicatorFigure(indicator=Indicator.by_code(code), value=value)
                     for code, value in values.items()
                 ],
                 _institution_id=institution_id,

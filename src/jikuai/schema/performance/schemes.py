@@ -10,7 +10,6 @@ import strawberry
 from strawberry.types import Info
 
 from jikuai.domain.performance import closing, model, portfolios, schemes
-from jikuai.domain.performance.indicators import CATALOG
 from jikuai.domain.performance.periods import PeriodKind
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.tenancy.model import Role
@@ -74,7 +73,7 @@ class AssessmentScheme(Node):
             created_at=scheme.created_at,
             indicators=[
                 SchemeIndicator(
-                    indicator=Indicator.of(CATALOG[item.code]),
+                    indicator=Indicator.by_code(item.code),
                     weight=item.weight,
                     target=item.target,
                     ceiling=item.ceiling,
@@ -84,7 +83,7 @@ class AssessmentScheme(Node):
             ],
             targets=[
                 SchemeTarget(
-                    indicator=Indicator.of(CATALOG[target.code]),
+                    indicator=Indicator.by_code(target.code),
                     value=target.value,
                     branch_id=_global_id("Branch", target.branch_id),
                     staff_id=_global_id("Staff", target.staff_id),
