@@ -26,9 +26,10 @@ from typing import Any
 
 import httpx
 
-from bench import api, credit, dataset, points, report, servers
+from bench import api, credit, dataset, performance, points, report, servers
 from bench.load import LoadResult, LoadSettings, Scenario, http_post, run_scenario
 from jikuai.config import DEMO_PASSWORD, Settings
+from jikuai.domain.shared.calendar import business_date
 from jikuai.security import load_client_public_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,13 @@ class Options:
     keep_data: bool
     credit_only: bool
     points_only: bool
+    performance_only: bool
+    performance_database_url: str
+    performance_redis_url: str
+    reuse: bool
+    explain: bool
+    cold_runs: int
+    warm_runs: int
 
 
 def _options(argv: list[str] | None) -> Options:
@@ -133,9 +141,50 @@ def _options(argv: list[str] | None) -> Options:
         help="run only the points redemption phase (redeemPoints by 50 merchants across 1,000 "
         "customers, then the double-spend check); no hand-written endpoint",
     )
+    parser.add_argument(
+        "--performance-only",
+        action="store_true",
+        help="run only the staff performance phase (a loan officers' scoreboard over 500 staff, "
+        "200,000 customers, 300,000 loans and two years of daily facts), in its own database "
+        "and Redis database",
+    )
+    parser.add_argument(
+        "--performance-database-url",
+        default=env("JIKUAI_BENCH_PERFORMANCE_DATABASE_URL", performance.DEFAULT_DATABASE_URL),
+        help="PostgreSQL URL of the staff performance data; its schema public is dropped and "
+        "rebuilt unless --reuse finds the data there (JIKUAI_BENCH_PERFORMANCE_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--performance-redis-url",
+        default=env("JIKUAI_BENCH_PERFORMANCE_REDIS_URL", performance.DEFAULT_REDIS_URL),
+        help="Redis URL of the staff performance phase; its database is flushed before every "
+        "cold run (JIKUAI_BENCH_PERFORMANCE_REDIS_URL)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --performance-only: keep the data this bench built from the migrations as they "
+        "are now instead of building it again (minutes)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="with --performance-only: also time the scheme's readings together and each alone, "
+        "with EXPLAIN (ANALYZE, BUFFERS) of their SQL",
+    )
+    parser.add_argument(
+        "--cold-runs", type=int, default=15, help="with --performance-only: cold runs (15)"
+    )
+    parser.add_argument(
+        "--warm-runs", type=int, default=100, help="with --performance-only: warm runs (100)"
+    )
     arguments = parser.parse_args(argv)
-    if arguments.credit_only and arguments.points_only:
-        parser.error("--credit-only and --points-only exclude each other")
+    if sum((arguments.credit_only, arguments.points_only, arguments.performance_only)) > 1:
+        parser.error("--credit-only, --points-only and --performance-only exclude each other")
+    if (arguments.reuse or arguments.explain) and not arguments.performance_only:
+        parser.error("--reuse and --explain go with --performance-only")
+    if arguments.cold_runs < 1 or arguments.warm_runs < 1:
+        parser.error("at least one cold run and one warm run")
     if arguments.duration <= 0 or arguments.warmup < 0 or arguments.concurrency < 1:
         parser.error("duration must be positive, warm-up not negative, concurrency at least 1")
     if arguments.duration + arguments.warmup > 120 or arguments.concurrency > 1024:
@@ -154,6 +203,13 @@ def _options(argv: list[str] | None) -> Options:
         keep_data=arguments.keep_data,
         credit_only=arguments.credit_only,
         points_only=arguments.points_only,
+        performance_only=arguments.performance_only,
+        performance_database_url=arguments.performance_database_url,
+        performance_redis_url=arguments.performance_redis_url,
+        reuse=arguments.reuse,
+        explain=arguments.explain,
+        cold_runs=arguments.cold_runs,
+        warm_runs=arguments.warm_runs,
     )
 
 
@@ -262,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     base_env = _clean_environment()
     pin = options.pin and servers.pinning_possible()
     _say(f"Jikuai bench, {started:%Y-%m-%d %H:%M:%S} UTC")
+    if options.performance_only:
+        return _bench_performance(options, started, base_env)
     one_phase = options.credit_only or options.points_only
     ports = (options.port,) if one_phase else (options.port, options.handwritten_port)
     for port in ports:
@@ -559,6 +617,180 @@ def _bench_one_phase(
     path = report.save(RESULTS, started, document)
     _say(f"\nresults saved to {path.relative_to(ROOT)}")
     return 0
+
+
+def _bench_performance(options: Options, started: datetime, base_env: dict[str, str]) -> int:
+    """`--performance-only`: the staff performance data (built, or reused with `--reuse`),
+    then the loan officers' scoreboard of the last complete month and of the open one, cold and
+    warm, in this process and over HTTP; with `--explain`, the readings together and alone."""
+    if not servers.port_free(options.port):
+        _say(f"bench: port {options.port} on 127.0.0.1 is in use (set JIKUAI_BENCH_PORT)")
+        return 2
+    code = _code_version()  # before the build, which takes minutes
+    _say(f"code: {code}")
+    _say("\n## Staff performance: data")
+    try:
+        redis_version = asyncio.run(dataset.check_redis(options.performance_redis_url))
+        data = performance.prepare(options.performance_database_url, reuse=options.reuse, say=_say)
+    except dataset.ServiceUnavailable as error:
+        _say(f"bench: {error}")
+        return 2
+    survey = asyncio.run(performance.survey(data.database_url))
+    _print_performance_data(options, data, survey, redis_version)
+
+    _say("\n## Staff performance: scoreboard")
+    series = performance.Series(
+        data,
+        options.performance_redis_url,
+        cold_runs=options.cold_runs,
+        warm_runs=options.warm_runs,
+    )
+    _warn_if_busy()
+    timings, boards = asyncio.run(performance.measure_service(data, series))
+    data_dir = Path(tempfile.mkdtemp(prefix="jikuai-bench-"))
+    try:
+        timings += _performance_http(options, data, series, base_env, data_dir)
+    except RuntimeError as error:
+        _say(f"\nbench failed: {error}")
+        return 1
+    finally:
+        if options.keep_data:
+            _say(f"data folder kept: {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    _say("")
+    _say(performance.timings_table(timings))
+    _say(
+        "\ncold: the institution's cache generation moved on before each run (as new facts "
+        "move it), after a first run not counted (PostgreSQL's shared buffers, "
+        f"{survey.settings['shared_buffers']}, and the OS page cache warm); warm: the same call "
+        "again, the board cached. A scoreboard computes its month and reads the month before "
+        "(for the change of rank): computed while that month is open, its snapshot once closed."
+    )
+    for board in boards:
+        _say(
+            f"\n{board.period.name}, as of {board.as_of}: {len(board.results)} loan officers "
+            "scored (medians across them)"
+        )
+        _say(performance.indicators_table(board))
+    readings = []
+    if options.explain:
+        _say("\n## Staff performance: the readings together and alone, slowest first")
+        readings = asyncio.run(performance.explain(data))
+        _say(performance.readings_table(readings))
+        _say(
+            "\nread ms: `SqlPerformanceRepository.read` of the month's readings together (as "
+            f"`compute` reads them) or of one alone, median of {performance.EXPLAIN_REPEATS}; "
+            "SQL, planning and JIT ms and buffers: from EXPLAIN (ANALYZE, BUFFERS) of each "
+            "statement it ran, summed; the plans are in the results file."
+        )
+    document = {
+        "started_at": started.isoformat(),
+        "environment": report.environment(
+            postgresql=survey.version, redis=redis_version, settings=survey.settings
+        ),
+        "commands": {"bench": [sys.executable, "-m", "bench", *(sys.argv[1:])]},
+        "code": code,
+        "performance": {
+            "data": {
+                "database_url": data.database_url,
+                "last_day": data.last_day.isoformat(),
+                "today": data.today.isoformat(),
+                "built_at": data.built_at,
+                "build_seconds": data.build_seconds,
+                "build_steps_seconds": data.steps,
+                "reused": data.reused,
+                "tables": [
+                    {"table": name, "rows": rows, "bytes": size}
+                    for name, rows, size in survey.tables
+                ],
+            },
+            "scheme": performance.scheme_document(),
+            "timings": [timing.document() for timing in timings],
+            "readings": [performance.reading_document(each) for each in readings],
+        },
+    }
+    path = report.save(RESULTS, started, document)
+    _say(f"\nresults saved to {path.relative_to(ROOT)}")
+    return 0
+
+
+def _code_version() -> str:
+    """The commit measured, and whether the working tree differs from it."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def _print_performance_data(
+    options: Options, data: performance.Dataset, survey: performance.Survey, redis_version: str
+) -> None:
+    how = "reused (--reuse)" if data.reused else "built now"
+    _say(f"database: {data.database_url}, PostgreSQL {survey.version}; {how}")
+    _say(
+        "server settings: "
+        + ", ".join(f"{name}={value}" for name, value in survey.settings.items())
+    )
+    _say(f"redis {redis_version}: {options.performance_redis_url}")
+    _say(
+        f"facts up to {data.last_day}; scoreboards asked for on {data.today}: "
+        f"{data.complete_month} (complete) and {data.open_month} (open)"
+    )
+    _say("")
+    _say(survey.table())
+    _say(f"\nbuilt {data.built_at} in {data.build_seconds:.0f} s:\n")
+    _say("| step | seconds |\n| --- | ---: |")
+    for name, seconds in data.steps.items():
+        _say(f"| {name} | {seconds:.1f} |")
+
+
+def _performance_http(
+    options: Options,
+    data: performance.Dataset,
+    series: performance.Series,
+    base_env: dict[str, str],
+    data_dir: Path,
+) -> list[performance.Timing]:
+    """`performanceScoreboard` through `jikuai serve` (one worker, not pinned) on the same
+    data and Redis database."""
+    env = base_env | {
+        "JIKUAI_ENV": "development",
+        "JIKUAI_DATA_DIR": str(data_dir),
+        "JIKUAI_DATABASE_URL": data.database_url,
+        "JIKUAI_REDIS_URL": options.performance_redis_url,
+        "JIKUAI_LOG_LEVEL": "WARNING",
+        "JIKUAI_ACCESS_TOKEN_MINUTES": "120",
+    }
+    jikuai = servers.venv_script("jikuai")
+    _run_cli([jikuai, "keys", "generate"], env)
+    server = servers.Server(
+        "jikuai serve",
+        [jikuai, "serve", "--host", servers.HOST, "--port", str(options.port), "--workers", "1"],
+        options.port,
+        data_dir / "graphql.log",
+    )
+    _say(f"$ {servers.command_line(server.argv)}")
+    try:
+        server.start(env, ROOT)
+        server.wait_healthy()
+        if business_date(datetime.now(UTC)) != data.today:
+            _say(
+                f"  note: the server's today is {business_date(datetime.now(UTC))}, the data's "
+                f"{data.today}: over HTTP the open month is read as of the server's today"
+            )
+        return performance.measure_http(data, series, options.port, server.pid)
+    except (RuntimeError, api.SetupError) as error:
+        raise RuntimeError(f"{error}\n{server.log_tail()}") from error
+    finally:
+        server.stop()
 
 
 def _credit_phase(
