@@ -982,6 +982,7 @@ async def set_closed(data: Dataset, month: Month, cache: Cache) -> None:
                 period=month.period.previous(),
                 today=data.today,
                 now=datetime.now(UTC),
+                request_id="bench",
             )
     finally:
         await engine.dispose()

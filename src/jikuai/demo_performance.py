@@ -57,6 +57,7 @@ async def seed_performance(
                 bonus_pool=DEMO_BONUS_POOL,
             ),
         ),
+        request_id="demo-seed",
         now=now,
     )
     today = business_date(now)

@@ -288,7 +288,12 @@ async def create_scheme(context: Context, command: schemes.CreateScheme) -> Atte
     actor = await context.require_actor()
     return await attempt(
         schemes.create_scheme(
-            context.db.unit_of_work(), context.services.cache, actor, command, now=context.now
+            context.db.unit_of_work(),
+            context.services.cache,
+            actor,
+            command,
+            request_id=context.request_id,
+            now=context.now,
         )
     )
 
@@ -297,7 +302,12 @@ async def revise_scheme(context: Context, command: schemes.ReviseScheme) -> Atte
     actor = await context.require_actor()
     return await attempt(
         schemes.revise_scheme(
-            context.db.unit_of_work(), context.services.cache, actor, command, now=context.now
+            context.db.unit_of_work(),
+            context.services.cache,
+            actor,
+            command,
+            request_id=context.request_id,
+            now=context.now,
         )
     )
 
@@ -310,6 +320,7 @@ async def reassign(context: Context, command: portfolios.Reassign) -> Attempt[li
             context.services.cache,
             actor,
             command,
+            request_id=context.request_id,
             today=context.today,
             now=context.now,
         )
@@ -336,6 +347,7 @@ async def close_period(
             period=period,
             today=context.today,
             now=context.now,
+            request_id=context.request_id,
         )
     )
 

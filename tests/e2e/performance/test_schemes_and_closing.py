@@ -9,6 +9,7 @@ from typing import Any
 
 from jikuai.domain.performance.indicators import Measure
 from jikuai.domain.performance.periods import Period
+from tests.support.credit import audit_actions
 from tests.support.performance import (
     CLOSE,
     CREATE_SCHEME,
@@ -18,6 +19,7 @@ from tests.support.performance import (
     entries,
     gid,
     new_bank,
+    reassign,
     register_for,
     save_facts,
     scoreboard,
@@ -606,3 +608,19 @@ async def test_last_months_board_as_of_its_last_day(stack: Stack) -> None:
     assert board["asOf"] == last_month.end.isoformat()
     # A position is the latest day with figures: the last day, on which only o2 reported.
     assert totals(board) == {"o2": "40.00", "o1": "0.00", "o3": "0.00"}
+
+
+async def test_schemes_reassignments_and_closings_are_in_the_audit_trail(stack: Stack) -> None:
+    bank = await new_bank(stack)
+    created = await create_scheme(stack, bank, DEPOSITS)
+    revised = await revise(stack, bank, created["id"])
+    customer = await register_for(stack, bank, "o1")
+    await reassign(stack, bank, [customer], "o2")
+    await close(stack, bank, Period.month_of(business_today()).previous().name)
+
+    assert await audit_actions(stack, created["id"]) == ["assessment_scheme.create"]
+    assert await audit_actions(stack, revised["scheme"]["id"]) == ["assessment_scheme.revise"]
+    assert await audit_actions(stack, gid("Staff", bank.staff_id("o2"))) == ["portfolio.reassign"]
+    assert await audit_actions(stack, gid("Institution", bank.institution.id)) == [
+        "performance_period.close"
+    ]

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.performance import scoring
 from jikuai.domain.performance.access import ASSESSED_ROLES, administers
 from jikuai.domain.performance.freshness import forget_figures
@@ -35,8 +36,10 @@ async def close_period(
     period: Period,
     today: date,
     now: datetime,
+    request_id: str,
 ) -> Closed:
-    """Freeze every assessed role's results for the period; `actor` None is the scheduler."""
+    """Freeze every assessed role's results for the period; `actor` None is the scheduler,
+    whose runs are recorded as job runs rather than in the audit trail."""
     if actor is not None and not administers(actor, institution_id):
         raise PermissionDenied
     if period.end >= today:
@@ -54,6 +57,19 @@ async def close_period(
             frozen.extend((result, role, ranks[result.staff_id]) for result in board.results)
         if not await uow.performance.close(closure, frozen):
             raise DomainError(ErrorCode.PERIOD_CLOSED, field=("period",))
+        if actor is not None:
+            await uow.identity.add_audit_event(
+                AuditEvent.of(
+                    actor,
+                    "performance_period.close",
+                    institution_id=institution_id,
+                    subject_type="Institution",
+                    subject_id=str(institution_id),
+                    request_id=request_id,
+                    now=now,
+                    details={"period": period.name, "results": len(frozen)},
+                )
+            )
         await uow.commit()
     await forget_figures(cache, institution_id)
     return Closed(closure, len(frozen))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.merchants.model import MerchantStatus
 from jikuai.domain.performance.access import administers, assigns_in, sees_branch
 from jikuai.domain.performance.freshness import forget_figures
@@ -63,6 +64,7 @@ async def reassign(
     actor: Actor,
     command: Reassign,
     *,
+    request_id: str,
     today: date,
     now: datetime,
 ) -> list[Assignment]:
@@ -103,6 +105,23 @@ async def reassign(
             )  # fmt: skip
             await uow.performance.add_assignment(assignment)
             added.append(assignment)
+        if added:
+            await uow.identity.add_audit_event(
+                AuditEvent.of(
+                    actor,
+                    "portfolio.reassign",
+                    institution_id=institution_id,
+                    subject_type="Staff",
+                    subject_id=str(staff.id),
+                    request_id=request_id,
+                    now=now,
+                    details={
+                        "kind": command.kind.value,
+                        "subjects": [str(a.subject_id) for a in added],
+                        "effective_on": effective_on.isoformat(),
+                    },
+                )
+            )
         await uow.commit()
     await forget_figures(cache, institution_id)
     return added

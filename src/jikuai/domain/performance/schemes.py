@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.performance.access import ASSESSED_ROLES, administers
 from jikuai.domain.performance.freshness import forget_figures
 from jikuai.domain.performance.indicators import CATALOG
@@ -79,6 +80,7 @@ async def create_scheme(
     actor: Actor,
     command: CreateScheme,
     *,
+    request_id: str,
     now: datetime,
 ) -> Scheme:
     if not administers(actor, command.institution_id):
@@ -111,6 +113,7 @@ async def create_scheme(
             ),
             command.terms,
         )
+        await uow.identity.add_audit_event(_audited(actor, scheme, request_id))
         await uow.commit()
     await forget_figures(cache, scheme.institution_id)
     return scheme
@@ -122,6 +125,7 @@ async def revise_scheme(
     actor: Actor,
     command: ReviseScheme,
     *,
+    request_id: str,
     now: datetime,
 ) -> Scheme:
     async with uow:
@@ -141,6 +145,7 @@ async def revise_scheme(
             }
         )
         scheme = await _versioned(uow, revised, command.terms)
+        await uow.identity.add_audit_event(_audited(actor, scheme, request_id))
         await uow.commit()
     await forget_figures(cache, scheme.institution_id)
     return scheme
@@ -164,6 +169,20 @@ async def _versioned(uow: UnitOfWork, base: Scheme, terms: Terms) -> Scheme:
     if not await uow.performance.add_scheme(scheme):
         raise DomainError(ErrorCode.CONCURRENT_UPDATE)
     return scheme
+
+
+def _audited(actor: Actor, scheme: Scheme, request_id: str) -> AuditEvent:
+    """A new scheme, or a new version of one, in the audit trail: schemes decide pay."""
+    return AuditEvent.of(
+        actor,
+        "assessment_scheme.create" if scheme.version == 1 else "assessment_scheme.revise",
+        institution_id=scheme.institution_id,
+        subject_type="AssessmentScheme",
+        subject_id=str(scheme.id),
+        request_id=request_id,
+        now=scheme.created_at,
+        details={"series": str(scheme.series_id), "version": scheme.version},
+    )
 
 
 def validated_indicators(items: Sequence[IndicatorTerms]) -> list[SchemeIndicator]:
