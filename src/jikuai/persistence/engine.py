@@ -13,6 +13,7 @@ SQLAlchemy then discards the whole pool, and the next request connects afresh.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from sqlalchemy import event, text
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from jikuai.config import Settings
 from jikuai.persistence.unit_of_work import Repositories, SqlUnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
@@ -111,13 +114,24 @@ class DatabaseSession:
         self._reader = self._writer = None
         try:
             if reader is not None:
-                await reader.close()
+                await _release(reader)
         finally:
             if writer is not None:
-                await writer.close()
+                await _release(writer)
 
     async def _writer_connection(self) -> AsyncConnection:
         async with self._opening:
             if self._writer is None:
                 self._writer = await self._database.primary.connect()
         return self._writer
+
+
+async def _release(connection: AsyncConnection) -> None:
+    """Close a request's connection; one a cancelled statement left unusable (an error in one
+    field cancels its siblings' work) is discarded, so it neither reaches the pool nor fails
+    the response."""
+    try:
+        await connection.close()
+    except Exception:
+        log.warning("discarded a connection that could not be closed", exc_info=True)
+        await connection.invalidate()

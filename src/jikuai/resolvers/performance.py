@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from jikuai.domain.performance import access, closing, dashboards, portfolios, schemes
 from jikuai.domain.performance.indicators import (
     CATALOG,
     HEADLINES,
-    Direction,
-    Indicator,
     Reading,
-    evaluate,
-    readings,
 )
 from jikuai.domain.performance.model import Assignment, Scheme, StaffResult, SubjectKind
 from jikuai.domain.performance.periods import Period
@@ -24,7 +20,7 @@ from jikuai.domain.performance.ports import Contribution
 from jikuai.domain.performance.results import Scoreboard, Standing, scoreboard
 from jikuai.domain.shared.errors import DomainError
 from jikuai.domain.tenancy.actors import Actor
-from jikuai.domain.tenancy.model import Role, Staff
+from jikuai.domain.tenancy.model import InstitutionKind, Role, Staff
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import BadInput, Forbidden, NotFound
 from jikuai.resolvers.outcomes import Attempt, attempt, bad_input
@@ -143,59 +139,27 @@ async def contributions(
 async def fact_dates(
     context: Context, institution_id: uuid.UUID, wanted: Sequence[Reading]
 ) -> dict[Reading, date]:
-    """The day each position reading's figures are from."""
+    """The day each position reading's figures are from: one query per day asked about."""
     reads = await context.db.reads()
-    found: dict[Reading, date] = {}
+    ends: dict[date, list[Reading]] = defaultdict(list)
     for reading in wanted:
-        days = await reads.performance.fact_dates(institution_id, [reading.measure], reading.end)
-        if reading.measure in days:
-            found[reading] = days[reading.measure]
+        ends[reading.end].append(reading)
+    found: dict[Reading, date] = {}
+    for end, same_end in ends.items():
+        measures = list(dict.fromkeys(reading.measure for reading in same_end))
+        days = await reads.performance.fact_dates(institution_id, measures, end)
+        found |= {r: days[r.measure] for r in same_end if r.measure in days}
     return found
 
 
 # Branch and institution figures -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Figure:
-    indicator: Indicator
-    value: Decimal | None
-
-
 async def branch_figures(
     context: Context, board: Scoreboard, branch_id: uuid.UUID
-) -> list[tuple[Figure, Decimal | None]]:
-    """The branch's figure of each indicator its staff are scored on (the sum over its staff,
-    ratios of the sums), with the branch's target where the scheme sets one."""
-    shown = [r for r in board.results if r.branch_id == branch_id]
+) -> list[dashboards.BranchFigure]:
     reads = await context.db.reads()
-    scheme_ids = list(dict.fromkeys(r.scheme_id for r in shown))
-    used = await reads.performance.schemes_by_id(scheme_ids)
-    codes = list(dict.fromkeys(item.code for scheme in used for item in scheme.indicators))
-    as_of = board.as_of
-    wanted = [r for code in codes for r in readings(CATALOG[code].formula, board.period, as_of)]
-    values = await reads.performance.read([board.institution_id], wanted, by_staff=True)
-    members = {r.staff_id for r in shown}
-    summed = {
-        reading: sum(
-            (value for staff_id, value in per_staff.items() if staff_id in members), Decimal(0)
-        )
-        for reading, per_staff in values.items()
-    }
-    figures = []
-    for code in codes:
-        indicator = CATALOG[code]
-        actual = indicator.rounded(evaluate(indicator.formula, summed, board.period, as_of))
-        figures.append((Figure(indicator, actual), _branch_target(used, code, branch_id)))
-    return figures
-
-
-def _branch_target(used: Sequence[Scheme], code: str, branch_id: uuid.UUID) -> Decimal | None:
-    for scheme in used:
-        for target in scheme.targets:
-            if target.code == code and target.branch_id == branch_id:
-                return target.value
-    return None
+    return await dashboards.branch_figures(reads.performance, board, branch_id)
 
 
 async def dashboard(
@@ -224,9 +188,7 @@ async def dashboard_institution(context: Context, institution_id: uuid.UUID | No
     return target
 
 
-async def league(
-    context: Context, period: Period, order_by: str
-) -> list[tuple[uuid.UUID, int, dict[str, Decimal | None]]]:
+async def league(context: Context, period: Period, order_by: str) -> list[dashboards.LeagueLine]:
     """Every member institution's headline figures, ranked by one indicator (province only)."""
     actor = await context.require_actor()
     if not (actor.is_staff and actor.sees_all_institutions):
@@ -234,25 +196,14 @@ async def league(
     if order_by not in CATALOG:
         raise BadInput("INVALID_INDICATOR", ["orderBy"])
     reads = await context.db.reads()
-    members = [i.id for i in await reads.tenancy.institutions() if i.kind.value == "MEMBER"]
-    codes = list(dict.fromkeys([*HEADLINES, order_by]))
-    figures = await dashboards.institution_figures(
-        reads.performance, members, [period], codes, today=context.today
+    members = [
+        each.id
+        for each in await reads.tenancy.institutions()
+        if each.kind is InstitutionKind.MEMBER
+    ]
+    return await dashboards.league(
+        reads.performance, members, period, HEADLINES, order_by, today=context.today
     )
-    indicator = CATALOG[order_by]
-    sign = 1 if indicator.direction is Direction.HIGHER_IS_BETTER else -1
-    keyed = {
-        institution_id: figures[institution_id, period, order_by] for institution_id in members
-    }
-    ordered = sorted(
-        members,
-        key=lambda i: (keyed[i] is None, -sign * (keyed[i] or Decimal(0)), str(i)),
-    )
-    rows = []
-    for place, institution_id in enumerate(ordered, start=1):
-        row = {code: figures[institution_id, period, code] for code in codes}
-        rows.append((institution_id, place, row))
-    return rows
 
 
 # Schemes, portfolios, closing -------------------------------------------------------------------

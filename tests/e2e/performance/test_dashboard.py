@@ -42,3 +42,19 @@ async def test_the_dashboard_shows_new_facts_at_once(stack: Stack) -> None:
     assert after["value"] == "500000.00"
     assert after["series"][-1] == {"month": today.strftime("%Y-%m"), "value": "500000.00"}
     assert len(after["series"]) == 12
+
+
+async def test_a_dashboard_whose_series_reaches_before_2000_reads_back_from_the_cache(
+    stack: Stack,
+) -> None:
+    bank = await new_bank(stack)
+    query = '{ institutionDashboard(period: "2000-03") { headlines { series { month } } } }'
+    token = await stack.token(bank.username("admin"))
+
+    first = await stack.gql(query, token=token)
+    cached = await stack.gql(query, token=token)
+
+    assert "errors" not in first, first
+    assert cached == first
+    series = first["data"]["institutionDashboard"]["headlines"][0]["series"]
+    assert [point["month"] for point in series][:2] == ["1999-04", "1999-05"]

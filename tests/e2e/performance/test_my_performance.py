@@ -3,11 +3,13 @@ the rows behind each reading; who may look at whose; their place on the board.""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from jikuai.domain.performance.indicators import Measure
 from jikuai.domain.performance.periods import Period
+from jikuai.schema.relay import to_cursor
 from tests.support.performance import (
     Bank,
     create_scheme,
@@ -303,3 +305,17 @@ async def test_someone_no_scheme_applies_to_is_not_scored(stack: Stack) -> None:
     assert (mine["scored"], mine["rank"], mine["ranked"]) == (False, None, 0)
     assert (mine["totalScore"], mine["bonusShare"], mine["scheme"]) == (None, None, None)
     assert mine["indicators"] == []
+
+
+async def test_a_cursor_the_server_did_not_give_is_bad_input(stack: Stack) -> None:
+    bank = await new_bank(stack)
+    await create_scheme(stack, bank, SCHEME)
+    foreign = to_cursor(uuid.uuid4())  # a well-formed cursor, far past any page
+
+    body = await stack.gql(
+        MY_PERFORMANCE, {"after": foreign}, token=await stack.token(bank.username("o1"))
+    )
+
+    assert body["data"] == {"myPerformance": None}
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_USER_INPUT"}
+    assert body["errors"][0]["extensions"]["field"] == ["after"]

@@ -36,6 +36,7 @@ from jikuai.schema.relay import (
 )
 from jikuai.schema.tenancy import Branch, Institution, Staff
 
+MAX_CONTRIBUTION_OFFSET = 10_000_000  # far beyond any staff member's rows in a period
 _REFERENCE_TYPES = {
     "LOAN": "Loan",
     "CREDIT_LINE": "CreditLine",
@@ -366,9 +367,9 @@ class PerformanceQuery:
                 BranchFigure(
                     indicator=Indicator.by_code(figure.indicator.code),
                     value=figure.value,
-                    target=target,
+                    target=figure.target,
                 )
-                for figure, target in figures
+                for figure in figures
             ],
             scoreboard=PerformanceScoreboard.of(view),
         )
@@ -418,17 +419,17 @@ class PerformanceQuery:
         ] = "OUTSTANDING_BALANCE",
     ) -> list[LeagueEntry]:
         context = info.context
-        rows = await resolve.league(context, resolve.parse_period(period, context.today), order_by)
+        lines = await resolve.league(context, resolve.parse_period(period, context.today), order_by)
         return [
             LeagueEntry(
-                rank=rank,
+                rank=line.rank,
                 figures=[
                     IndicatorFigure(indicator=Indicator.by_code(code), value=value)
-                    for code, value in values.items()
+                    for code, value in line.figures.items()
                 ],
-                _institution_id=institution_id,
+                _institution_id=line.institution_id,
             )
-            for institution_id, rank, values in rows
+            for line in lines
         ]
 
     @strawberry.field(
@@ -464,15 +465,19 @@ class PerformanceQuery:
 async def _explained(context: Context, view: resolve.StaffView) -> StaffPerformance:
     board: Scoreboard = view.board
     result = view.result
+    items = result.indicators if result else ()
+    plan = {
+        item.code: catalog.readings(catalog.CATALOG[item.code].formula, board.period, board.as_of)
+        for item in items
+    }
+    days = await resolve.fact_dates(
+        context,
+        board.institution_id,
+        [r for wanted in plan.values() for r in wanted if r.kind is catalog.ReadingKind.POSITION],
+    )
     explanations = []
-    for item in result.indicators if result else ():
-        indicator = catalog.CATALOG[item.code]
-        wanted = catalog.readings(indicator.formula, board.period, board.as_of)
-        days = await resolve.fact_dates(
-            context,
-            board.institution_id,
-            [r for r in wanted if r.kind is catalog.ReadingKind.POSITION],
-        )
+    for item in items:
+        wanted = plan[item.code]
         parts = [
             IndicatorPart(
                 measure=reading.measure,
@@ -520,9 +525,14 @@ def _position_after(standings: list[Standing], after: uuid.UUID | None) -> int:
 
 
 def _offset(after: str | None) -> int:
-    """Contribution pages are positional: the cursor holds the position of the last row seen."""
+    """Contribution pages are positional: the cursor holds the position of the last row seen.
+    A cursor past any position a page can reach was not ours: bad input, never a scan."""
     key = after_cursor(after)
-    return 0 if key is None else key.int
+    if key is None:
+        return 0
+    if key.int > MAX_CONTRIBUTION_OFFSET:
+        raise BadInput("BAD_USER_INPUT", ["after"])
+    return key.int
 
 
 def _contribution(row: Contribution) -> PerformanceContribution:
