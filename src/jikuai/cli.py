@@ -1,17 +1,20 @@
 """The `jikuai` command: serve, migrate, seed, manage keys and service accounts, re-encrypt,
-run daily jobs, import performance facts."""
+run a job or the worker that runs them all, import performance facts."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import csv
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
+
+import httpx
 
 from jikuai.config import Settings
 from jikuai.container import build_services, load_keyring
@@ -23,11 +26,12 @@ from jikuai.domain.performance.facts import (
     RowField,
     import_rows,
 )
+from jikuai.domain.scheduling.model import ClaimRule, JobRun, RunStatus
+from jikuai.domain.scheduling.registry import JOBS_BY_NAME
 from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.integrations.alerts import WebhookAlerts
 from jikuai.logs import configure_logging, logging_config
-from jikuai.persistence.cache import Cache
-from jikuai.persistence.engine import DatabaseSession
 from jikuai.persistence.migrations import upgrade
 from jikuai.security import KeyRingError, load_or_create, rotate
 
@@ -88,15 +92,21 @@ def _parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="business-date jobs").add_subparsers(
         required=True, metavar="ACTION"
     )
-    run = jobs.add_parser("run", help="run one job for a business date")
-    run.add_argument("job", choices=sorted(JOBS), help="which job")
+    run = jobs.add_parser("run", help="run one job for a business date, recording the run")
+    run.add_argument("job", choices=sorted(JOBS_BY_NAME), help="which job")
     run.add_argument(
         "--date",
         type=date.fromisoformat,
         default=None,
-        help="business date (default: today; merchant-settlement: yesterday)",
+        help="business date (default: today; merchant-settlement and performance-close: yesterday)",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="run again for a date that already succeeded"
     )
     run.set_defaults(command=_jobs_run)
+    commands.add_parser(
+        "worker", help="run every job on its schedule (调度中心) until SIGTERM or SIGINT"
+    ).set_defaults(command=_worker)
 
     kpi = commands.add_parser("kpi", help="staff performance (绩效)").add_subparsers(
         required=True, metavar="ACTION"
@@ -110,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     facts.add_argument("file", type=Path, help="the CSV file, UTF-8 (with or without BOM)")
     facts.add_argument("--institution", required=True, help="institution code")
     facts.set_defaults(command=_kpi_import)
+
     return parser
 
 
@@ -181,118 +192,83 @@ def _db_reencrypt(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-@dataclass(frozen=True, slots=True)
-class JobRun:
-    """What a job runs with: its business date, a database session, the cache, the clock."""
-
-    on: date
-    session: DatabaseSession
-    cache: Cache
-    now: datetime
-
-
 def _jobs_run(settings: Settings, arguments: argparse.Namespace) -> int:
-    """Run one job for a business date; no job may run for a date that has not come."""
-    now = datetime.now(UTC)
-    today = business_date(now)
-    job = JOBS[arguments.job]
-    # Settlement closes a day that is over, so by default yesterday's.
-    on = arguments.date or (today - timedelta(days=1) if job is _merchant_settlement else today)
+    """Run one job for a business date, recorded like the worker's runs. A date that succeeded
+    is run again only with --force; no job runs for a date that has not come."""
+    from jikuai.worker import connection, runner_for, worker_name
+
+    job = JOBS_BY_NAME[arguments.job]
+    today = business_date(datetime.now(UTC))
+    latest = job.schedule.latest_allowed(today)
+    on: date = arguments.date or latest
     if on > today:
         print(f"jikuai: {on} has not come yet (today is {today})", file=sys.stderr)
         return 2
-
-    async def run() -> str:
-        services = build_services(settings)
-        session = services.database.session()
-        try:
-            return await job(JobRun(on, session, services.cache, now))
-        finally:
-            await session.close()
-            await services.close()
-
-    try:
-        print(asyncio.run(run()))
-    except DomainError:
+    if on > latest:
         print(
-            f"jikuai: {arguments.job} cannot run for {on} (a day closes once it is over)",
+            f"jikuai: {job.name} cannot run for {on} (a day closes once it is over)",
             file=sys.stderr,
         )
         return 2
+    # An operator's run has no limit of attempts; a frequent job's day is never done.
+    rule = ClaimRule(again=arguments.force or not job.is_daily, max_attempts=None)
+
+    async def run() -> tuple[JobRun | None, JobRun | None]:
+        services = build_services(settings)
+        try:
+            async with httpx.AsyncClient() as http:
+                alerts = WebhookAlerts(settings.alert_webhook_url, http)
+                runner = runner_for(services, alerts, worker=worker_name("cli:"))
+                finished = await runner.run(job, on, rule=rule)
+            if finished is not None:
+                return finished, None
+            async with connection(services.database) as unit_of_work, unit_of_work() as uow:
+                return None, await uow.job_runs.run_of(job.name, on)
+        finally:
+            await services.close()
+
+    finished, existing = asyncio.run(run())
+    if finished is None:
+        return _not_run(job.name, on, existing)
+    if finished.status is RunStatus.FAILED:
+        print(f"jikuai: {job.name} for {on} failed: {finished.error}", file=sys.stderr)
+        return 1
+    print(finished.summary)
     return 0
 
 
-async def _credit_daily(run: JobRun) -> str:
-    """Accrual, overdue, classification and early warnings."""
-    from jikuai.domain.credit.monitoring import run_credit_daily
-
-    result = await run_credit_daily(run.on, unit_of_work=run.session.unit_of_work, now=run.now)
-    return (
-        f"credit-daily {result.business_date}: {result.loans} loans, {result.overdue} overdue, "
-        f"{result.alerts_raised} alerts raised, "
-        f"{result.applications_expired} applications and "
-        f"{result.credit_lines_expired} credit lines expired"
-    )
-
-
-async def _points_expiry(run: JobRun) -> str:
-    """Points whose last day came before the date expire."""
-    from jikuai.domain.points.expiry import expire_points
-
-    result = await expire_points(run.on, unit_of_work=run.session.unit_of_work, now=run.now)
-    return f"points-expiry {run.on}: {result.points} points of {result.customers} customers expired"
+def _not_run(name: str, on: date, existing: JobRun | None) -> int:
+    """Why a run was not made: the date is done (0), or another worker holds it (1)."""
+    if existing is not None and existing.status is RunStatus.SUCCEEDED:
+        print(
+            f"{name} {on}: already done (attempt {existing.attempt}, finished "
+            f"{existing.finished_at}); --force runs it again"
+        )
+        return 0
+    holder = f" by {existing.worker} since {existing.started_at}" if existing else ""
+    print(f"jikuai: {name} for {on} is being run{holder}", file=sys.stderr)
+    return 1
 
 
-async def _points_release(run: JobRun) -> str:
-    """Pending points due by the date become spendable; unconfirmed redemptions lapse."""
-    from jikuai.domain.points.expiry import release_points
+def _worker(settings: Settings, _: argparse.Namespace) -> int:
+    """Run the schedule until SIGTERM or SIGINT."""
+    from jikuai.worker import Worker, runner_for, worker_name
 
-    result = await release_points(run.on, unit_of_work=run.session.unit_of_work, now=run.now)
-    return (
-        f"points-release {run.on}: {result.points} points of {result.customers} customers released"
-    )
+    async def run() -> None:
+        services = build_services(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            async with httpx.AsyncClient() as http:
+                alerts = WebhookAlerts(settings.alert_webhook_url, http)
+                await Worker(runner_for(services, alerts, worker=worker_name())).serve(stop)
+        finally:
+            await services.close()
 
-
-async def _points_lapse(run: JobRun) -> str:
-    """Redemptions left unconfirmed past their window lapse and give their points back."""
-    from jikuai.domain.points.redemption import lapse_overdue
-
-    lapsed = await lapse_overdue(unit_of_work=run.session.unit_of_work, now=run.now, today=run.on)
-    return f"points-lapse {run.on}: {lapsed} redemptions lapsed"
-
-
-async def _merchant_settlement(run: JobRun) -> str:
-    """The day's redemptions, one settlement batch per merchant."""
-    from jikuai.domain.points.settlement import settle_day
-
-    result = await settle_day(
-        run.on, unit_of_work=run.session.unit_of_work, now=run.now, today=business_date(run.now)
-    )
-    return (
-        f"merchant-settlement {run.on}: {result.batches} batches, {result.points} points, "
-        f"CNY {result.amount}"
-    )
-
-
-async def _performance_positions(run: JobRun) -> str:
-    """The day's end-of-day positions per manager, for the performance figures."""
-    from jikuai.domain.performance.positions import record_positions
-
-    result = await record_positions(run.session.unit_of_work, run.cache, run.on, now=run.now)
-    return (
-        f"performance-positions {run.on}: {result.facts} positions of "
-        f"{result.institutions} institutions recorded"
-    )
-
-
-JOBS: dict[str, Callable[[JobRun], Awaitable[str]]] = {
-    "credit-daily": _credit_daily,
-    "points-expiry": _points_expiry,
-    "points-release": _points_release,
-    "points-lapse": _points_lapse,
-    "merchant-settlement": _merchant_settlement,
-    "performance-positions": _performance_positions,
-}
+    asyncio.run(run())
+    return 0
 
 
 def _clients_create(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2_000, ge=100)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
+    alert_webhook_url: str | None = None
 
     @property
     def is_production(self) -> bool:

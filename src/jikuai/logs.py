@@ -46,6 +46,8 @@ def logging_config(level: str) -> dict[str, Any]:
         "loggers": {
             # httpx logs request URLs at INFO, and WeChat's carry the app secret.
             "httpx": {"level": "WARNING"},
+            # The worker logs each job run itself; APScheduler would add a line per firing.
+            "apscheduler": {"level": "WARNING"},
             # RequestMiddleware writes the access log, with the request id.
             "uvicorn.access": {"level": "WARNING", "propagate": False},
             "uvicorn": {"handlers": [], "propagate": True},

@@ -25,6 +25,7 @@ from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
 from jikuai.domain.merchants.ports import MerchantRepository, RewardRepository
 from jikuai.domain.performance.ports import PerformanceRepository
 from jikuai.domain.points.ports import LedgerRepository, RedemptionRepository
+from jikuai.domain.scheduling.ports import JobRunRepository
 from jikuai.domain.tenancy.model import Branch, Institution, ServiceClient, Staff, Village
 
 
@@ -103,6 +104,9 @@ class IdentityRepository(Protocol):
         """Use a live token once; False when another request used or revoked it first."""
 
     async def revoke_refresh_family(self, family_id: uuid.UUID, at: datetime) -> None: ...
+    async def delete_expired_refresh_tokens(self, now: datetime) -> int:
+        """Delete the refresh tokens whose expiry has passed; how many."""
+
     async def service_client_by_name(self, name: str) -> ServiceClient | None: ...
     async def add_service_client(self, client: ServiceClient) -> bool:
         """Insert; False when the name is taken."""
@@ -141,6 +145,8 @@ class Repositories(Protocol):
     def redemptions(self) -> RedemptionRepository: ...
     @property
     def performance(self) -> PerformanceRepository: ...
+    @property
+    def job_runs(self) -> JobRunRepository: ...
 
 
 class UnitOfWork(Repositories, Protocol):

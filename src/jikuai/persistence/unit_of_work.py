@@ -21,6 +21,7 @@ from jikuai.persistence.repositories.identity import SqlIdentityRepository
 from jikuai.persistence.repositories.merchants import SqlMerchantRepository, SqlRewardRepository
 from jikuai.persistence.repositories.performance import SqlPerformanceRepository
 from jikuai.persistence.repositories.points import SqlLedgerRepository, SqlRedemptionRepository
+from jikuai.persistence.repositories.scheduling import SqlJobRunRepository
 from jikuai.persistence.repositories.tenancy import SqlTenancyRepository
 
 
@@ -42,6 +43,7 @@ class Repositories:
         self.ledger = SqlLedgerRepository(connection)
         self.redemptions = SqlRedemptionRepository(connection)
         self.performance = SqlPerformanceRepository(connection)
+        self.job_runs = SqlJobRunRepository(connection)
 
 
 class SqlUnitOfWork(Repositories):

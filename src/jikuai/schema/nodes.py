@@ -12,6 +12,7 @@ from jikuai.resolvers import credit as resolve_credit
 from jikuai.resolvers import merchants as resolve_merchants
 from jikuai.resolvers import performance as resolve_performance
 from jikuai.resolvers import points as resolve_points
+from jikuai.resolvers import scheduling as resolve_scheduling
 from jikuai.resolvers import tenancy as resolve_tenancy
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import NotFound
@@ -23,6 +24,7 @@ from jikuai.schema.merchants import Merchant, MerchantOperator, Reward
 from jikuai.schema.performance.schemes import AssessmentScheme
 from jikuai.schema.points import PointsEvent, Redemption, Settlement
 from jikuai.schema.relay import Node, from_global_id
+from jikuai.schema.scheduling import JobRun
 from jikuai.schema.tenancy import Branch, Institution, Staff
 
 
@@ -43,6 +45,9 @@ async def _node(context: Context, global_id: str) -> Node | None:
     if type_name == "AssessmentScheme":
         scheme = await resolve_performance.scheme(context, key)
         return AssessmentScheme.of(scheme) if scheme else None
+    if type_name == "JobRun":
+        run = await resolve_scheduling.job_run(context, key)
+        return JobRun.of(run) if run else None
     if type_name == "Institution":
         institution = await context.loaders.institution_by_id.load(key)
         return Institution.of(institution) if institution else None

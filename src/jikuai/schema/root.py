@@ -14,6 +14,7 @@ from jikuai.schema.nodes import NodeQuery
 from jikuai.schema.performance import PerformanceMutation, PerformanceQuery
 from jikuai.schema.points import PointsMutation, PointsQuery
 from jikuai.schema.scalars import SCALARS
+from jikuai.schema.scheduling import SchedulingQuery
 from jikuai.schema.tenancy import TenancyQuery
 
 
@@ -27,6 +28,7 @@ class Query(
     MerchantQuery,
     PointsQuery,
     PerformanceQuery,
+    SchedulingQuery,
 ):
     pass
 

@@ -138,7 +138,8 @@ async def test_the_expiry_job_runs_for_today_and_a_second_run_finds_nothing(
 
     first = await run_cli("jobs", "run", "points-expiry", "--date", today.isoformat())
     first_out = capsys.readouterr().out
-    second = await run_cli("jobs", "run", "points-expiry")  # today by default
+    # Today by default; the date succeeded, so only --force runs it again.
+    second = await run_cli("jobs", "run", "points-expiry", "--force")
     second_out = capsys.readouterr().out
 
     assert (first, second) == (0, 0)
@@ -234,7 +235,7 @@ async def test_settlement_runs_for_a_day_that_is_over_but_not_for_today(
     )
     yesterday_out = capsys.readouterr().out
     again_code = await run_cli(
-        "jobs", "run", "merchant-settlement", "--date", yesterday.isoformat()
+        "jobs", "run", "merchant-settlement", "--date", yesterday.isoformat(), "--force"
     )
     again_out = capsys.readouterr().out
 

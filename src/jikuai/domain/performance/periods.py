@@ -51,6 +51,11 @@ class Period:
     def month_of(cls, day: date) -> Period:
         return cls(day.year, PeriodKind.MONTH, day.month)
 
+    @classmethod
+    def containing(cls, day: date, kind: PeriodKind) -> Period:
+        """The period of `kind` that `day` falls in."""
+        return cls(day.year, kind, (day.month - 1) // _MONTHS_IN[kind] + 1)
+
     @property
     def name(self) -> str:
         if self.kind is PeriodKind.MONTH:

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, func, insert, select, update
+from sqlalchemy import Executable, Row, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -120,6 +120,12 @@ class SqlIdentityRepository:
             .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
+
+    async def delete_expired_refresh_tokens(self, now: datetime) -> int:
+        deleted = await self._connection.execute(
+            delete(refresh_tokens).where(refresh_tokens.c.expires_at <= now)
+        )
+        return deleted.rowcount
 
     async def service_client_by_name(self, name: str) -> ServiceClient | None:
         query = select(service_clients).where(service_clients.c.name == name)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    delete,
     func,
     insert,
     select,
@@ -617,6 +618,18 @@ class SqlRedemptionRepository:
             )
             .values(points=points_daily_usage.c.points - points)
         )
+
+    async def delete_expired_keys(self, now: datetime) -> int:
+        deleted = await self._connection.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.expires_at <= now)
+        )
+        return deleted.rowcount
+
+    async def delete_daily_usage(self, *, before: date) -> int:
+        deleted = await self._connection.execute(
+            delete(points_daily_usage).where(points_daily_usage.c.business_date < before)
+        )
+        return deleted.rowcount
 
     async def add(self, redemption: Redemption) -> None:
         await self._connection.execute(

@@ -7,6 +7,7 @@ from jikuai.persistence.tables import (
     merchants,
     performance,
     points,
+    scheduling,
     tenancy,
 )
 from jikuai.persistence.tables.base import metadata
@@ -19,5 +20,6 @@ __all__ = [
     "metadata",
     "performance",
     "points",
+    "scheduling",
     "tenancy",
 ]
