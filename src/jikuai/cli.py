@@ -1,5 +1,5 @@
 """The `jikuai` command: serve, migrate, seed, manage keys and service accounts, re-encrypt,
-run a job or the worker that runs them all, import performance facts."""
+run a job or the worker that runs them all, import performance facts and village rosters."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import TextIO
 
 import httpx
 
+from jikuai.cli_village import add_village_commands
 from jikuai.config import Settings
 from jikuai.container import build_services, load_keyring
 from jikuai.domain.performance.facts import (
@@ -121,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     facts.add_argument("--institution", required=True, help="institution code")
     facts.set_defaults(command=_kpi_import)
 
+    add_village_commands(commands)
     return parser
 
 
@@ -151,11 +153,12 @@ def _db_reencrypt(settings: Settings, arguments: argparse.Namespace) -> int:
     from jikuai.domain.customers.services import reencrypt_customers
     from jikuai.domain.identity.services import reencrypt_session_keys
     from jikuai.domain.merchants.protection import MerchantVault, reencrypt_merchants
+    from jikuai.domain.villages.protection import reencrypt_households
 
     def progress(what: str) -> Callable[[int, int], None]:
         return lambda done, total: print(f"re-encrypted {done}/{total} {what}", flush=True)
 
-    async def run() -> tuple[int, int, int]:
+    async def run() -> tuple[int, int, int, int]:
         services = build_services(settings)
         session = services.database.session()
         try:
@@ -179,15 +182,22 @@ def _db_reencrypt(settings: Settings, arguments: argparse.Namespace) -> int:
                 batch_size=arguments.batch_size,
                 progress=progress("merchants"),
             )
-            return customers, accounts, merchants
+            households = await reencrypt_households(
+                unit_of_work=session.unit_of_work,
+                vault=services.households,
+                now=datetime.now(UTC),
+                batch_size=arguments.batch_size,
+                progress=progress("village households"),
+            )
+            return customers, accounts, merchants, households
         finally:
             await session.close()
             await services.close()
 
-    customers, accounts, merchants = asyncio.run(run())
+    customers, accounts, merchants, households = asyncio.run(run())
     print(
-        f"done: {customers} customers, {accounts} WeChat session keys and {merchants} merchants "
-        "re-encrypted"
+        f"done: {customers} customers, {accounts} WeChat session keys, {merchants} merchants and "
+        f"{households} village households re-encrypted"
     )
     return 0
 

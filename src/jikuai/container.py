@@ -13,6 +13,7 @@ from jikuai.config import Settings
 from jikuai.domain.customers.protection import CustomerVault
 from jikuai.domain.identity.ports import WeChatCodeExchange
 from jikuai.domain.identity.services import Authenticator, SignInPolicy
+from jikuai.domain.villages.protection import HouseholdVault
 from jikuai.integrations.wechat import WeChatClient, create_standin_app
 from jikuai.integrations.wechat_login import WeChatLogin
 from jikuai.persistence.cache import Cache, create_cache
@@ -41,6 +42,7 @@ class Services:
     envelopes: EnvelopeOpener
     cipher: FieldCipher
     vault: CustomerVault
+    households: HouseholdVault
     passwords: PasswordHasher
     authenticator: Authenticator
     wechat: WeChatCodeExchange
@@ -70,6 +72,7 @@ def build_services(settings: Settings, *, keyring: KeyRing | None = None) -> Ser
     keyring = keyring or load_keyring(settings)
     cache = create_cache(settings.redis_url)
     cipher = FieldCipher(keyring)
+    blind_index = BlindIndex(keyring.blind_index_key)
     passwords = PasswordHasher()
     policy = SignInPolicy(
         access_lifetime=settings.access_token_lifetime,
@@ -87,7 +90,8 @@ def build_services(settings: Settings, *, keyring: KeyRing | None = None) -> Ser
         cache=cache,
         envelopes=EnvelopeOpener(keyring),
         cipher=cipher,
-        vault=CustomerVault(cipher, BlindIndex(keyring.blind_index_key)),
+        vault=CustomerVault(cipher, blind_index),
+        households=HouseholdVault(cipher, blind_index),
         passwords=passwords,
         authenticator=Authenticator(
             codec=AccessTokenCodec(keyring.token_signing_key),

@@ -1,7 +1,8 @@
 """Demo data for `jikuai seed demo`: the five pilot institutions and the province union, their
 branches, villages, staff of every role, a few customers, the LPR history and the seven loan
-products, with the demo farmer on the whole-village whitelist, and each pilot's points
-ecosystem (`demo_points`) and staff performance (`demo_performance`). Never run in production."""
+products, each pilot's first village with its roster imported and the demo farmer pre-approved
+on it (`demo_villages`), and each pilot's points ecosystem (`demo_points`) and staff performance
+(`demo_performance`). Never run in production."""
 
 from __future__ import annotations
 
@@ -13,14 +14,8 @@ from jikuai.container import Services
 from jikuai.demo_performance import seed_performance
 from jikuai.demo_points import seed_points
 from jikuai.demo_products import DEMO_LPR, demo_products
-from jikuai.domain.credit.catalog import (
-    AddListEntry,
-    DefineProduct,
-    add_list_entry,
-    create_product,
-    publish_lpr,
-)
-from jikuai.domain.credit.lists import ListKind
+from jikuai.demo_villages import seed_villages
+from jikuai.domain.credit.catalog import DefineProduct, create_product, publish_lpr
 from jikuai.domain.customers.identity_numbers import id_check_character
 from jikuai.domain.customers.model import Segment
 from jikuai.domain.customers.services import RegisterCustomer, register_customer
@@ -245,8 +240,8 @@ def _demo_farmer_id_number(demo: DemoInstitution) -> str:
 
 
 async def _seed_credit(services: Services, session: DatabaseSession, now: datetime) -> None:
-    """The LPR history, the seven products in every pilot, and each pilot's demo farmer on the
-    whole-village whitelist, all through the same use cases the API calls."""
+    """The LPR history, the seven products in every pilot, and each pilot's first village's
+    roster, the demo farmer pre-approved on it, all through the same use cases the API calls."""
     reads = await session.reads()
     province_admin = await reads.tenancy.staff_by_username(f"{PROVINCE.code}-admin")
     if province_admin is None:
@@ -261,8 +256,7 @@ async def _seed_credit(services: Services, session: DatabaseSession, now: dateti
         )
     for demo in PILOTS:
         admin = await reads.tenancy.staff_by_username(f"{demo.code}-admin")
-        risk = await reads.tenancy.staff_by_username(f"{demo.code}-risk")
-        if admin is None or risk is None:
+        if admin is None:
             raise RuntimeError(f"demo staff of {demo.code} missing")
         for code, terms in demo_products():
             await create_product(
@@ -271,20 +265,6 @@ async def _seed_credit(services: Services, session: DatabaseSession, now: dateti
                 uow=session.unit_of_work(),
                 now=now,
             )
-        farmer_id_number = _demo_farmer_id_number(demo)
-        await add_list_entry(
-            AddListEntry(
-                kind=ListKind.WHITELIST,
-                id_number=farmer_id_number,
-                source="整村授信",
-                reason="整村授信评议通过",
-                valid_from=now.date(),
-                valid_until=None,
-                limit_amount=None,
-            ),
-            actor=Actor.of_staff(risk),
-            uow=session.unit_of_work(),
-            id_number_index=services.vault.id_number_index(farmer_id_number),
-            now=now,
-            request_id="demo-seed",
-        )
+        name, _, phone = DEMO_CUSTOMERS[0]
+        farmer = (name, _demo_farmer_id_number(demo), phone)
+        await seed_villages(services, session, demo.code, demo.area_code, farmer, now)

@@ -3,6 +3,7 @@ priced on; parameters are plausible demo values, documented in docs/products.md.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
@@ -100,6 +101,26 @@ _SCORECARD = Scorecard(
     ),
 )
 
+# 吉农快贷 also reads the village peer review (村民评议) of a household on a whole-village roster;
+# a customer on no roster scores as a FAIR household would.
+_VILLAGE_SCORECARD = replace(
+    _SCORECARD,
+    characteristics=(
+        *_SCORECARD.characteristics,
+        Characteristic(
+            "村民评议",
+            "applicant.peer_rating",
+            (
+                Bin(Decimal("0.6"), values=("EXCELLENT",)),
+                Bin(Decimal("0.3"), values=("GOOD",)),
+                Bin(Decimal(0), values=("FAIR",)),
+                Bin(Decimal("-1.0"), values=("POOR",)),
+            ),
+            default_points=Decimal(0),
+        ),
+    ),
+)
+
 _IDENTITY_VERIFIED = AdmissionRule(
     "实名核验", "applicant.identity_verified", "IDENTITY_NOT_VERIFIED"
 )
@@ -111,6 +132,7 @@ _LIANSAN_LEILIU = AdmissionRule(
     "LIANSAN_LEILIU",
 )
 _WHITELISTED = AdmissionRule("整村授信白名单", "applicant.whitelisted", "NOT_WHITELISTED")
+_PEER_REVIEWED = AdmissionRule("村民评议", "applicant.peer_rating != 'POOR'", "PEER_REVIEW_POOR")
 _BULLET_WITHIN_INCOME = AdmissionRule(
     "利随本清不超过年收入",
     "application.method != 'BULLET' or application.amount <= applicant.annual_income",
@@ -174,6 +196,7 @@ def _product(
     admission_rules: tuple[AdmissionRule, ...],
     base_amounts: tuple[tuple[Segment, int], ...],
     max_total_exposure: int,
+    scorecard: Scorecard = _SCORECARD,
 ) -> ProductTerms:
     """The terms every demo product shares (scorecard, authority ladder, penalty, grace, offer
     window, 12-month lines with drawdowns of up to a year), around its own parameters."""
@@ -188,7 +211,7 @@ def _product(
         methods=methods,
         pricing=pricing,
         admission_rules=admission_rules,
-        scorecard=_SCORECARD,
+        scorecard=scorecard,
         limit_policy=LimitPolicy(
             base_amounts=tuple((segment, Decimal(amount)) for segment, amount in base_amounts),
             max_total_exposure=Decimal(max_total_exposure),
@@ -224,10 +247,12 @@ def demo_products() -> tuple[tuple[str, ProductTerms], ...]:
                 pricing=_lpr_pricing(150, "0.0400"),
                 admission_rules=(
                     _WHITELISTED,
+                    _PEER_REVIEWED,
                     *_rules(_ages(18, 65), _debt_ratio("0.55")),
                 ),
                 base_amounts=((Segment.FARMER, 50_000),),
                 max_total_exposure=500_000,
+                scorecard=_VILLAGE_SCORECARD,
             ),
         ),
         (

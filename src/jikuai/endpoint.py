@@ -1,8 +1,13 @@
-"""The GraphQL endpoint: POST /graphql with a JSON body.
+"""The GraphQL endpoint: POST /graphql with a JSON body, or a multipart form with files.
 
 A request carries one operation as `{"query", "variables", "operationName"}`; it runs through
-the `OperationRunner`. GET serves GraphiQL in development (strawberry's view) and runs nothing.
-Malformed requests get a JSON error with a 4xx status, never text.
+the `OperationRunner`. An operation that uploads a file follows the GraphQL multipart request
+spec: the form's `operations` field holds that JSON with the file variables null, `map` names the
+variable each file part goes to (`{"0": ["variables.input.file"]}`), and the parts follow. Every
+operation is authenticated by its bearer token, which a browser never sends across sites by
+itself, so a form posted from another site can do nothing. GET serves GraphiQL in development
+(strawberry's view) and runs nothing. Malformed requests get a JSON error with a 4xx status,
+never text.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import json
 from typing import Any
 
 from cross_web import HTTPException
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -22,6 +29,9 @@ from jikuai.resolvers.context import Context
 from jikuai.schema.errors import preferred_language
 from jikuai.schema.execution import OperationRunner, UnknownOperation
 from jikuai.schema.root import build_schema
+
+MAX_UPLOAD_FILES = 1  # a roster at a time
+MAX_FORM_FIELDS = 2  # `operations` and `map`
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -40,13 +50,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive=receive)
+        content_type = request.headers.get("content-type", "")
         try:
             if request.method != "POST":
                 response = await self.run(request)
-            elif request.headers.get("content-type", "").startswith("application/json"):
+            elif content_type.startswith("application/json"):
                 response = await self._execute_json(request)
+            elif content_type.startswith("multipart/form-data"):
+                response = await self._execute_multipart(request)
             else:
-                response = bad_request("Send the operation as application/json", status_code=415)
+                response = bad_request(
+                    "Send the operation as application/json (multipart/form-data with files)",
+                    status_code=415,
+                )
         except HTTPException as error:
             response = bad_request(error.reason, status_code=error.status_code)
         await response(scope, receive, send)
@@ -56,6 +72,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             payload: Any = json.loads(await request.body())
         except ValueError:
             return bad_request("Unable to parse request body as JSON")
+        return await self._execute(request, payload)
+
+    async def _execute_multipart(self, request: Request) -> Response:
+        try:
+            form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_FORM_FIELDS)
+        except (MultiPartException, ValueError):
+            return bad_request("Unable to parse the multipart form")
+        try:
+            payload = _with_files(form)
+        except ValueError as error:
+            return bad_request(str(error))
+        try:
+            return await self._execute(request, payload)
+        finally:
+            await form.close()
+
+    async def _execute(self, request: Request, payload: Any) -> Response:
         if not isinstance(payload, dict):
             return bad_request("Send one operation as a JSON object; batching is not enabled")
         query = payload.get("query")
@@ -102,6 +135,56 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             language=preferred_language(request.headers.get("accept-language")),
             bearer_token=token if scheme.lower() == "bearer" and token else None,
         )
+
+
+def _with_files(form: FormData) -> Any:
+    """The form's `operations` with each file put where `map` says; ValueError if malformed."""
+    try:
+        operations = json.loads(_text(form.get("operations")))
+        mapping = json.loads(_text(form.get("map")))
+    except ValueError:
+        raise ValueError("`operations` and `map` must be JSON form fields") from None
+    if not isinstance(mapping, dict):
+        raise ValueError("`map` must be a JSON object")
+    for part, paths in mapping.items():
+        upload = form.get(part)
+        if not isinstance(upload, UploadFile) or not isinstance(paths, list):
+            raise ValueError(f"`map` names {part!r}, which is not a file of the form")
+        for path in paths:
+            _put(operations, path, upload)
+    return operations
+
+
+def _put(operations: Any, path: object, upload: UploadFile) -> None:
+    """Put the file at a dotted path (`variables.input.file`, `variables.files.0`) that leads
+    to a null inside `variables`."""
+    keys = path.split(".") if isinstance(path, str) else []
+    if len(keys) < 2 or keys[0] != "variables":
+        raise ValueError(f"`map` path {path!r} must lead into `variables`")
+    parent: Any = operations
+    for key in keys[:-1]:
+        parent = _step(parent, key)
+    last = keys[-1]
+    if isinstance(parent, dict) and parent.get(last, ...) is None:
+        parent[last] = upload
+    elif isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        parent[int(last)] = upload
+    else:
+        raise ValueError(f"`map` path {path!r} does not lead to a null variable")
+
+
+def _step(node: Any, key: str) -> Any:
+    if isinstance(node, dict) and key in node:
+        return node[key]
+    if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        return node[int(key)]
+    raise ValueError(f"`map` path has no {key!r}")
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a text field")
+    return value
 
 
 def bad_request(message: str, *, status_code: int = 400) -> Response:

@@ -65,7 +65,7 @@ def runner_for(
     return Runner(
         worker=worker,
         connect=partial(connection, services.database),
-        services=JobServices(services.cache, services.cipher, services.vault),
+        services=JobServices(services.cache, services.cipher, services.vault, services.households),
         alerts=alerts,
         clock=clock,
     )

@@ -1,5 +1,5 @@
-"""`jikuai seed demo`, what `make run` serves: the pilots, their seven products and a farmer the
-whole-village whitelist lets through in one call."""
+"""`jikuai seed demo`, what `make run` serves: the pilots, their seven products, a village roster
+and a farmer its whole-village pre-approval lets through in one call."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ mutation { staffLogin(input: {username: "yushu-officer", password: "%s"}) { acce
 """
 OVERVIEW = """
 { loanProducts { id code name currentRate }
-  customers(filter: {segment: FARMER}) { edges { node { id } } } }
+  customers(filter: {segment: FARMER}) { edges { node { id } } }
+  villageCreditProgress { households preApproved registered }
+  villages { edges { node { code creditRating rosterImports { edges { node { rows } } } } } } }
 """
 SUBMIT = """
 mutation($input: LoanApplicationInput!) {
@@ -83,6 +85,13 @@ async def test_the_demo_serves_seven_products_and_a_whitelisted_farmer(
 
     assert sorted(products) == ["GXD", "JLD", "JNKD", "JWKD", "TSD", "XYD", "YDD"]
     assert products["JNKD"]["name"] == "吉农快贷"
+    progress = overview["villageCreditProgress"]
+    assert progress["households"] == 41
+    assert 0 < progress["preApproved"] < 41
+    assert progress["registered"] == 1  # the demo farmer, signed up before the roster came
+    first = overview["villages"]["edges"][0]["node"]
+    assert first["creditRating"] == "AA"
+    assert first["rosterImports"]["edges"][0]["node"]["rows"] == 41
     assert all(each["currentRate"] is not None for each in products.values())
     payload = submitted["submitLoanApplication"]
     assert payload["userErrors"] == []

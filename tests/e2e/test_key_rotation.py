@@ -20,10 +20,12 @@ from jikuai.container import build_services
 from jikuai.domain.customers.services import reencrypt_customers
 from jikuai.persistence.tables.customers import customers
 from jikuai.persistence.tables.merchants import merchants
+from jikuai.persistence.tables.villages import village_households
 from jikuai.security import EnvelopeInvalid, EnvelopeOpener, KeyRing, TransportKey, seal
 from tests.support.cli import run_cli
 from tests.support.merchants import apply
 from tests.support.stack import REGISTER, Stack, open_stack
+from tests.support.villages import household, households, roster_csv, upload, village_bank
 
 WECHAT = ("http://127.0.0.1:9", "wx1234567890abcdef", "test-wechat-secret")
 RETIREMENT = timedelta(hours=24)
@@ -325,7 +327,7 @@ async def test_reencrypt_moves_every_merchant_to_the_new_data_key(
     assert exit_code == 0
     assert "re-encrypted 2/3 merchants" in output
     assert "re-encrypted 3/3 merchants" in output
-    assert output[-1].endswith("and 3 merchants re-encrypted")
+    assert "3 merchants and 0 village households re-encrypted" in output[-1]
     assert {row.key_id for row in rows_before.values()} == {old_data_key}
     for merchant_id, row in rows_after.items():
         assert row.key_id == new_data_key
@@ -347,4 +349,44 @@ async def stored_merchants(stack: Stack) -> dict[uuid.UUID, Any]:
                 merchants.c.legal_representative_id_ct,
             )
         )
+        return {row.id: row for row in result}
+
+
+@pytest.mark.usefixtures("cli_environment", "restore_logging")
+async def test_reencrypt_moves_every_village_household_to_the_new_data_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with embedded_stack(tmp_path) as before:
+        setup = await village_bank(before)
+        officer = await before.token(setup.username("o1"))
+        await upload(before, officer, setup.village_id, roster_csv([household(before)]))
+        await upload(before, officer, setup.village_id, roster_csv([household(before)]))
+        shown_before = await households(before, officer, setup.village_id)
+        rows_before = await stored_households(before)
+        rotated = rotate(before, datetime.now(UTC))
+        capsys.readouterr()
+
+        exit_code = await run_cli("db", "reencrypt")
+        output = capsys.readouterr().out.splitlines()
+        rows_after = await stored_households(before)
+
+        async with restarted(before) as after:
+            token = await after.token(setup.username("o1"))
+            shown_after = await households(after, token, setup.village_id)
+
+    new_data_key = rotated.primary_data_key.key_id
+    assert exit_code == 0
+    assert "re-encrypted 2/2 village households" in output
+    assert output[-1].endswith("and 2 village households re-encrypted")
+    for household_id, row in rows_after.items():
+        assert row.key_id == new_data_key
+        for column in ("name_ct", "id_number_ct", "phone_ct"):
+            assert getattr(row, column) != getattr(rows_before[household_id], column)
+            assert getattr(row, column)[:5] == b"\x01" + new_data_key.to_bytes(4, "big")
+    assert shown_after == shown_before
+
+
+async def stored_households(stack: Stack) -> dict[uuid.UUID, Any]:
+    async with stack.services.database.primary.connect() as connection:
+        result = await connection.execute(select(village_households))
         return {row.id: row for row in result}

@@ -27,6 +27,7 @@ from jikuai.domain.performance.ports import PerformanceRepository
 from jikuai.domain.points.ports import LedgerRepository, RedemptionRepository
 from jikuai.domain.scheduling.ports import JobRunRepository
 from jikuai.domain.tenancy.model import Branch, Institution, ServiceClient, Staff, Village
+from jikuai.domain.villages.ports import VillageRepository
 
 
 class TenancyRepository(Protocol):
@@ -36,6 +37,19 @@ class TenancyRepository(Protocol):
     async def branches_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Branch]: ...
     async def branches_of(self, institution_ids: Sequence[uuid.UUID]) -> Sequence[Branch]: ...
     async def village(self, village_id: uuid.UUID) -> Village | None: ...
+    async def villages_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Village]: ...
+    async def village_by_code(self, code: str) -> Village | None: ...
+    async def villages_page(
+        self,
+        *,
+        institution_id: uuid.UUID | None,
+        branch_id: uuid.UUID | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Village]:
+        """Villages in id order after `after`, of an institution and branch where given."""
+
+    async def save_village(self, village: Village) -> None: ...
     async def staff_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Staff]: ...
     async def staff_by_username(self, username: str) -> Staff | None: ...
     async def staff_by_usernames(
@@ -147,6 +161,8 @@ class Repositories(Protocol):
     def performance(self) -> PerformanceRepository: ...
     @property
     def job_runs(self) -> JobRunRepository: ...
+    @property
+    def villages(self) -> VillageRepository: ...
 
 
 class UnitOfWork(Repositories, Protocol):

@@ -23,6 +23,7 @@ from jikuai.persistence.repositories.performance import SqlPerformanceRepository
 from jikuai.persistence.repositories.points import SqlLedgerRepository, SqlRedemptionRepository
 from jikuai.persistence.repositories.scheduling import SqlJobRunRepository
 from jikuai.persistence.repositories.tenancy import SqlTenancyRepository
+from jikuai.persistence.repositories.villages import SqlVillageRepository
 
 
 class Repositories:
@@ -44,6 +45,7 @@ class Repositories:
         self.redemptions = SqlRedemptionRepository(connection)
         self.performance = SqlPerformanceRepository(connection)
         self.job_runs = SqlJobRunRepository(connection)
+        self.villages = SqlVillageRepository(connection)
 
 
 class SqlUnitOfWork(Repositories):

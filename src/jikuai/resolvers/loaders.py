@@ -21,7 +21,7 @@ from jikuai.domain.merchants.model import Merchant, MerchantOperator, Reward
 from jikuai.domain.performance.model import Scheme
 from jikuai.domain.points.model import Redemption
 from jikuai.domain.ports import Repositories
-from jikuai.domain.tenancy.model import Branch, Institution, Staff
+from jikuai.domain.tenancy.model import Branch, Institution, Staff, Village
 
 
 class HasId(Protocol):
@@ -77,6 +77,10 @@ class Loaders:
     @cached_property
     def branch_by_id(self) -> DataLoader[uuid.UUID, Branch | None]:
         return DataLoader(self._branches)
+
+    @cached_property
+    def village_by_id(self) -> DataLoader[uuid.UUID, Village | None]:
+        return DataLoader(self._villages)
 
     @cached_property
     def branches_by_institution(self) -> DataLoader[uuid.UUID, list[Branch]]:
@@ -205,6 +209,9 @@ class Loaders:
 
     async def _branches(self, keys: list[uuid.UUID]) -> list[Branch | None]:
         return _by_id(await (await self._reads()).tenancy.branches_by_id(keys), keys)
+
+    async def _villages(self, keys: list[uuid.UUID]) -> list[Village | None]:
+        return _by_id(await (await self._reads()).tenancy.villages_by_id(keys), keys)
 
     async def _branches_of(self, keys: list[uuid.UUID]) -> list[list[Branch]]:
         grouped: dict[uuid.UUID, list[Branch]] = defaultdict(list)

@@ -136,6 +136,30 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "员工与客户只能指定其一",
         "Name a staff member or a customer, not both",
     ),
+    ErrorCode.INVALID_RATING: (
+        "评议等级应为优秀、良好、一般或较差",
+        "The rating must be EXCELLENT, GOOD, FAIR or POOR",
+    ),
+    ErrorCode.DUPLICATE_HOUSEHOLD: (
+        "同一户主在本次导入中重复出现",
+        "This head of household appears more than once in the import",
+    ),
+    ErrorCode.INVALID_FILE: (
+        "文件无法读取，或不是带表头的花名册（CSV 或 XLSX）",
+        "The file cannot be read, or is not a roster with a header (CSV or XLSX)",
+    ),
+    ErrorCode.INVALID_SCOPE: (
+        "村、网点和机构最多只能指定其一",
+        "Name at most one of village, branch and institution",
+    ),
+    ErrorCode.VILLAGE_EXISTS: (
+        "该村编码已被使用",
+        "That village code is taken",
+    ),
+    ErrorCode.OFFER_NOT_AVAILABLE: (
+        "没有可接受的整村授信预授信额度",
+        "There is no pre-approved whole-village credit offer to accept",
+    ),
     ErrorCode.CONCURRENT_UPDATE: (
         "数据已被他人更新，请重试",
         "Changed by another request, try again",

@@ -14,6 +14,7 @@ from jikuai.resolvers import performance as resolve_performance
 from jikuai.resolvers import points as resolve_points
 from jikuai.resolvers import scheduling as resolve_scheduling
 from jikuai.resolvers import tenancy as resolve_tenancy
+from jikuai.resolvers import villages as resolve_villages
 from jikuai.resolvers.context import Context
 from jikuai.resolvers.errors import NotFound
 from jikuai.schema.credit.loans import CreditLine, Loan, LoanApplication
@@ -26,6 +27,7 @@ from jikuai.schema.points import PointsEvent, Redemption, Settlement
 from jikuai.schema.relay import Node, from_global_id
 from jikuai.schema.scheduling import JobRun
 from jikuai.schema.tenancy import Branch, Institution, Staff
+from jikuai.schema.villages import RosterImport, Village, VillageHousehold
 
 
 async def _node(context: Context, global_id: str) -> Node | None:
@@ -42,6 +44,8 @@ async def _node(context: Context, global_id: str) -> Node | None:
         return await _MERCHANT_NODES[type_name](context, key)
     if type_name in _POINTS_NODES:
         return await _POINTS_NODES[type_name](context, key)
+    if type_name in _VILLAGE_NODES:
+        return await _VILLAGE_NODES[type_name](context, key)
     if type_name == "AssessmentScheme":
         scheme = await resolve_performance.scheme(context, key)
         return AssessmentScheme.of(scheme) if scheme else None
@@ -141,6 +145,28 @@ _POINTS_NODES: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]]
     "Redemption": _redemption,
     "Settlement": _settlement,
     "PointsEvent": _points_event,
+}
+
+
+async def _village(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_villages.village(context, key)
+    return Village.of(found) if found else None
+
+
+async def _household(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_villages.household(context, key)
+    return VillageHousehold.of(found, context) if found else None
+
+
+async def _roster_import(context: Context, key: uuid.UUID) -> Node | None:
+    found = await resolve_villages.roster_import(context, key)
+    return RosterImport.of(found, context.language) if found else None
+
+
+_VILLAGE_NODES: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]] = {
+    "Village": _village,
+    "VillageHousehold": _household,
+    "RosterImport": _roster_import,
 }
 
 

@@ -16,6 +16,7 @@ from jikuai.schema.points import PointsMutation, PointsQuery
 from jikuai.schema.scalars import SCALARS
 from jikuai.schema.scheduling import SchedulingQuery
 from jikuai.schema.tenancy import TenancyQuery
+from jikuai.schema.villages import VillageMutation, VillageQuery
 
 
 @strawberry.type(description="Everything that can be read.")
@@ -28,6 +29,7 @@ class Query(
     MerchantQuery,
     PointsQuery,
     PerformanceQuery,
+    VillageQuery,
     SchedulingQuery,
 ):
     pass
@@ -41,6 +43,7 @@ class Mutation(
     MerchantMutation,
     PointsMutation,
     PerformanceMutation,
+    VillageMutation,
 ):
     pass
 

@@ -36,7 +36,10 @@ async def run_job(
     services = stack.services
     async with connection(services.database) as unit_of_work:
         context = JobContext(
-            on, now, unit_of_work, JobServices(services.cache, services.cipher, services.vault)
+            on,
+            now,
+            unit_of_work,
+            JobServices(services.cache, services.cipher, services.vault, services.households),
         )
         outcome: Outcome = await work(context)
     return outcome

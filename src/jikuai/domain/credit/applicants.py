@@ -2,7 +2,8 @@
 
 The facts come from the bank's own records: white and black list entries in force, the last 24
 months of installments (for 连三累六, three months in a row or six in all paid late), arrears
-still unpaid however old, and the customer's total exposure (see `LoanRepository.exposure`).
+still unpaid however old, the customer's total exposure (see `LoanRepository.exposure`), and the
+village peer review's rating of the household the customer heads, if one is on a roster.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ async def applicant_facts(
     since = today - timedelta(days=HISTORY_DAYS)
     history = await reads.loans.installment_history(customer.id, due_since=since)
     months = overdue_months([each for each in history if each.due_date >= since], today)
+    households = await reads.villages.households_by_index(
+        customer.institution_id, [customer.id_number_bidx]
+    )
     return Applicant(
         age=age_on(customer.birth_date, today),
         segment=customer.segment,
@@ -51,6 +55,7 @@ async def applicant_facts(
         annual_income=annual_income,
         monthly_debt_payments=monthly_debt_payments,
         existing_exposure=await reads.loans.exposure(customer.id),
+        peer_rating=households[0].peer_rating.value if households else None,
     )
 
 

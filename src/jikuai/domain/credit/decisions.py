@@ -38,6 +38,7 @@ KNOWN_VARIABLES = frozenset(
         "applicant.monthly_debt_payments",
         "applicant.debt_to_income",
         "applicant.existing_exposure",
+        "applicant.peer_rating",
         "application.amount",
         "application.term_months",
         "application.method",
@@ -69,6 +70,7 @@ class Applicant:
     annual_income: Decimal
     monthly_debt_payments: Decimal
     existing_exposure: Decimal
+    peer_rating: str | None = None  # the village peer review's rating (信用户评定), if on a roster
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,7 @@ def variables(applicant: Applicant, request: Request) -> dict[str, object]:
         "applicant.monthly_debt_payments": applicant.monthly_debt_payments,
         "applicant.debt_to_income": ratio,
         "applicant.existing_exposure": applicant.existing_exposure,
+        "applicant.peer_rating": applicant.peer_rating,
         "application.amount": request.amount,
         "application.term_months": request.term_months,
         "application.method": request.method.value,
@@ -196,12 +199,20 @@ def variables(applicant: Applicant, request: Request) -> dict[str, object]:
 def _admit(terms: ProductTerms, inputs: dict[str, object]) -> list[RuleResult]:
     results = []
     for rule in terms.admission_rules:
-        try:
-            passed = _compiled(rule.expression).test(inputs)
-        except ExpressionError:
-            passed = False  # a rule that cannot be evaluated never admits anyone
+        read = _compiled(rule.expression).variables
+        passed = _passes(rule.expression, tuple((n, inputs[n]) for n in read if n in inputs))
         results.append(RuleResult(rule.name, passed, None if passed else rule.reason_code))
     return results
+
+
+@lru_cache(maxsize=65536)
+def _passes(source: str, values: tuple[tuple[str, object], ...]) -> bool:
+    """Whether a rule holds over the values it reads. A rule reads few values, most of them
+    yes/no or a handful of cases, so each combination is evaluated once per process."""
+    try:
+        return _compiled(source).test(dict(values))
+    except ExpressionError:
+        return False  # a rule that cannot be evaluated never admits anyone
 
 
 @lru_cache(maxsize=1024)
@@ -212,11 +223,16 @@ def _compiled(source: str) -> Expression:
 
 def _limit(terms: ProductTerms, applicant: Applicant, score: ScoreResult) -> LimitSteps:
     """Base × grade coefficient, capped by the product maximum and the room left under the
-    customer's total exposure."""
+    customer's total exposure. A pre-approved amount (with `whitelist_base`) was graded when it
+    was granted, so it stands as it is, unless today's grade gives no limit at all."""
     policy = terms.limit_policy
     pre_approved = applicant.whitelist_limit if policy.whitelist_base else None
-    base = pre_approved or policy.base_for(applicant.segment)
-    graded = cents(base * score.coefficient)
+    if pre_approved is not None:
+        base = pre_approved
+        graded = pre_approved if score.coefficient > 0 else ZERO
+    else:
+        base = policy.base_for(applicant.segment)
+        graded = cents(base * score.coefficient)
     room = max(policy.max_total_exposure - applicant.existing_exposure, ZERO)
     capped = min(graded, terms.max_amount, room)
     unit = policy.rounding_unit

@@ -31,7 +31,7 @@ class CreditListEntry:
     valid_from: date
     valid_until: date | None
     limit_amount: Decimal | None
-    created_by: uuid.UUID
+    created_by: uuid.UUID | None  # None: whole-village credit's import from the command line
     created_at: datetime
     revoked_at: datetime | None = None
     revoked_by: uuid.UUID | None = None

@@ -125,15 +125,24 @@ async def submit_application(
     """Apply and be decided at once; an automatic approval approves in the same call."""
     _may_apply(actor)
     async with uow:
-        customer = await _customer(uow, actor, command.customer_id, lock=True)
-        product = await _offered_product(uow, command.product_id, customer)
-        command = _checked(command, product)
-        application = _new_application(command, customer, product, actor, _S.SUBMITTED, now)
-        transitions = [application.created(actor=actor, now=now)]
-        transitions += await _decided(uow, application, product, customer, command, today, now)
-        await uow.applications.add(application, transitions)
-        await _open_line_if_approved(uow, application, product, now=now, today=today)
+        application = await submit_within(uow, command, actor=actor, now=now, today=today)
         await uow.commit()
+    return application
+
+
+async def submit_within(
+    uow: UnitOfWork, command: ApplyForLoan, *, actor: Actor, now: datetime, today: date
+) -> LoanApplication:
+    """`submit_application` inside the caller's transaction, for a use case that does more
+    in the same one (accepting a whole-village credit offer). The caller checks the actor."""
+    customer = await _customer(uow, actor, command.customer_id, lock=True)
+    product = await _offered_product(uow, command.product_id, customer)
+    command = _checked(command, product)
+    application = _new_application(command, customer, product, actor, _S.SUBMITTED, now)
+    transitions = [application.created(actor=actor, now=now)]
+    transitions += await _decided(uow, application, product, customer, command, today, now)
+    await uow.applications.add(application, transitions)
+    await _open_line_if_approved(uow, application, product, now=now, today=today)
     return application
 
 
@@ -234,7 +243,7 @@ async def sign_contract(
         product = (await uow.products.by_id([application.product_id]))[0]
         if product.terms.revolving:
             raise DomainError(ErrorCode.INVALID_STATE)  # its line opened at approval
-        rate, lpr = await _contract_rate(uow, product.terms, today)
+        rate, lpr = await contract_rate(uow, product.terms, today)
         application.contract = Contract(
             contract_no=_contract_number("JK", today),
             annual_rate=rate,
@@ -371,7 +380,7 @@ async def _open_line_if_approved(
     if application.state is not _S.APPROVED or not product.terms.revolving:
         return
     limit, _ = application.approved_terms
-    rate, _ = await _contract_rate(uow, product.terms, today)
+    rate, _ = await contract_rate(uow, product.terms, today)
     await uow.credit_lines.add(
         CreditLine(
             id=new_id(),
@@ -510,7 +519,7 @@ def _approved_terms(
     return cents(amount), term
 
 
-async def _contract_rate(
+async def contract_rate(
     reads: Repositories, terms: ProductTerms, day: date
 ) -> tuple[Decimal, LprRate | None]:
     """The rate a contract made on `day` gets, and the LPR it was priced on."""
@@ -603,7 +612,7 @@ async def _decide(
     today: date,
 ) -> tuple[Decision, dict[str, Any]]:
     terms = product.terms
-    rate, lpr = await _contract_rate(reads, terms, today)
+    rate, lpr = await contract_rate(reads, terms, today)
     monthly = monthly_obligation(
         command.amount,
         annual_rate=rate,

@@ -88,7 +88,17 @@ class ProductRepository(Protocol):
 
 class CreditListRepository(Protocol):
     async def add(self, entry: CreditListEntry) -> None: ...
+    async def add_many(self, entries: Sequence[CreditListEntry]) -> None: ...
+    async def save_many(self, entries: Sequence[CreditListEntry]) -> None:
+        """Write the entries' amounts, validity and revocation as they now are."""
+
     async def by_id(self, entry_id: uuid.UUID) -> CreditListEntry | None: ...
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> Sequence[CreditListEntry]: ...
+    async def blacklisted_among(
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes], day: date
+    ) -> set[bytes]:
+        """Those of the blind indexes with a blacklist entry of the institution in force."""
+
     async def revoke(self, entry_id: uuid.UUID, *, by: uuid.UUID, at: datetime) -> bool: ...
     async def for_id_number(
         self, institution_id: uuid.UUID, id_number_bidx: bytes

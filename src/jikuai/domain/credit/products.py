@@ -93,9 +93,9 @@ class AdmissionRule:
 
 @dataclass(frozen=True, slots=True)
 class LimitPolicy:
-    """Limit = base amount × the grade's coefficient, then capped. The base is the segment's,
-    or with `whitelist_base` the pre-approved amount of the applicant's whitelist entry (as
-    whole-village credit sets it for its own product)."""
+    """Limit = base amount × the grade's coefficient, then capped. With `whitelist_base`, the
+    pre-approved amount of the applicant's whitelist entry (as whole-village credit sets it for
+    its own product) takes the graded amount's place, unless the grade gives no limit."""
 
     base_amounts: tuple[tuple[Segment, Decimal], ...]
     max_total_exposure: Decimal

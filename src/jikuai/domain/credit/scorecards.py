@@ -174,8 +174,7 @@ class Scorecard:
             )
             log_odds = self.intercept + sum((part.log_odds for part in parts), Decimal(0))
             score = int((offset + factor * log_odds).to_integral_value(rounding=ROUND_HALF_UP))
-            odds = ((score - offset) / factor).exp()
-            default = (1 / (1 + odds)).quantize(_PROBABILITY, rounding=ROUND_HALF_UP)
+        default = probability_of_default(score, factor, offset)
         grade, coefficient = self.grade_for(score)
         return ScoreResult(score, default, grade, coefficient, parts)
 
@@ -196,6 +195,14 @@ def scaling(base_score: int, base_odds: Decimal, pdo: Decimal) -> tuple[Decimal,
         factor = pdo / Decimal(2).ln()
         offset = base_score - factor * base_odds.ln()
     return factor, offset
+
+
+@lru_cache(maxsize=4096)
+def probability_of_default(score: int, factor: Decimal, offset: Decimal) -> Decimal:
+    """1 / (1 + odds) of a score; scores are whole numbers, so each is worked out once."""
+    with localcontext(_CONTEXT):
+        odds = ((score - offset) / factor).exp()
+        return (1 / (1 + odds)).quantize(_PROBABILITY, rounding=ROUND_HALF_UP)
 
 
 def _characteristic_score(

@@ -93,6 +93,11 @@ async def register_customer(
         )
         if await uow.customers.id_number_taken(institution_id, protected.id_number_bidx):
             raise DomainError(ErrorCode.CUSTOMER_EXISTS, field=("idNumber",))
+        # The head of a household on a whole-village roster is linked to it, and lives there.
+        households = await uow.villages.households_by_index(
+            institution_id, [protected.id_number_bidx]
+        )
+        home = households[0].village_id if households else None
         customer = Customer(
             id=customer_id,
             institution_id=institution_id,
@@ -105,7 +110,7 @@ async def register_customer(
             key_id=protected.key_id,
             gender=id_number.gender,
             birth_date=id_number.birth_date,
-            village_id=command.village_id,
+            village_id=command.village_id or home,
             referral_code=new_referral_code(),
             referred_by_id=referrer_id,
             registered_by_staff_id=actor.id if actor.is_staff else None,
@@ -113,6 +118,8 @@ async def register_customer(
             updated_at=now,
         )
         await uow.customers.add(customer)
+        if households:
+            await uow.villages.link_customer(institution_id, customer.id_number_bidx, customer.id)
         if actor.is_staff:
             await start_managing(
                 uow.performance,

@@ -22,6 +22,7 @@ from jikuai.domain.points.settlement import settle_day
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.domain.villages.protection import HouseholdVault, reencrypt_households
 from jikuai.security import FieldCipher
 
 # Daily usage counters are kept for the day before too: a void just after midnight gives back
@@ -36,6 +37,7 @@ class JobServices:
     cache: ResultCache
     cipher: FieldCipher
     vault: CustomerVault
+    households: HouseholdVault
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +181,18 @@ async def reencrypt(run: JobContext) -> Outcome:
     merchants = await reencrypt_merchants(
         unit_of_work=run.unit_of_work, vault=MerchantVault(run.services.cipher), now=run.now
     )
+    households = await reencrypt_households(
+        unit_of_work=run.unit_of_work, vault=run.services.households, now=run.now
+    )
     return Outcome(
-        {"customers": customers, "session_keys": session_keys, "merchants": merchants},
-        f"reencrypt {run.on}: {customers} customers, {session_keys} WeChat session keys and "
-        f"{merchants} merchants re-encrypted",
+        {
+            "customers": customers,
+            "session_keys": session_keys,
+            "merchants": merchants,
+            "households": households,
+        },
+        f"reencrypt {run.on}: {customers} customers, {session_keys} WeChat session keys, "
+        f"{merchants} merchants and {households} village households re-encrypted",
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+
+from jikuai.domain.villages.model import VillageRating
 
 
 class InstitutionKind(StrEnum):
@@ -51,11 +53,20 @@ class Branch:
 
 @dataclass(frozen=True, slots=True)
 class Village:
+    """An administrative village (行政村) a branch serves. The committee's contact is its office
+    (a title and an office phone), not a person's private data; the credit rating (信用村) is
+    given with the committee, by a panel on a date."""
+
     id: uuid.UUID
     institution_id: uuid.UUID
     branch_id: uuid.UUID
     code: str
     name: str
+    committee_contact: str | None = None
+    committee_phone: str | None = None
+    credit_rating: VillageRating | None = None
+    rated_on: date | None = None
+    raters: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

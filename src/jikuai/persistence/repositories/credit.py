@@ -61,6 +61,7 @@ from jikuai.domain.credit.ports import (
 from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, ProductTerms
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.tenancy.actors import ActorKind
+from jikuai.persistence.bulk import insert_rows
 from jikuai.persistence.repositories.identity import insert_unless_exists
 from jikuai.persistence.tables.credit import (
     application_transitions,
@@ -133,6 +134,31 @@ _EXPOSURE = select(
         ~exists().where(credit_lines.c.application_id == loan_applications.c.id),
     )
     .scalar_subquery()
+)
+_ENTRIES_BY_ID = select(credit_list_entries).where(
+    credit_list_entries.c.id.in_(bindparam("ids", expanding=True))
+)
+_SAVE_LIST_ENTRY = (
+    update(credit_list_entries)
+    .where(credit_list_entries.c.id == bindparam("entry_id"))
+    .values(
+        limit_amount=bindparam("limit_amount"),
+        valid_from=bindparam("valid_from"),
+        valid_until=bindparam("valid_until"),
+        revoked_at=bindparam("revoked_at"),
+        revoked_by=bindparam("revoked_by"),
+    )
+)
+_BLACKLISTED_AMONG = select(credit_list_entries.c.id_number_bidx).where(
+    credit_list_entries.c.institution_id == bindparam("institution_id"),
+    credit_list_entries.c.kind == ListKind.BLACKLIST.value,
+    credit_list_entries.c.id_number_bidx.in_(bindparam("bidxs", expanding=True)),
+    credit_list_entries.c.revoked_at.is_(None),
+    credit_list_entries.c.valid_from <= bindparam("day"),
+    or_(
+        credit_list_entries.c.valid_until.is_(None),
+        credit_list_entries.c.valid_until >= bindparam("day"),
+    ),
 )
 _ENTRIES_FOR_ID_NUMBER = select(credit_list_entries).where(
     credit_list_entries.c.institution_id == bindparam("institution_id"),
@@ -278,10 +304,46 @@ class SqlCreditListRepository:
     async def add(self, entry: CreditListEntry) -> None:
         await self._connection.execute(_INSERT_LIST_ENTRY, _columns(entry))
 
+    async def add_many(self, entries: Sequence[CreditListEntry]) -> None:
+        await insert_rows(self._connection, credit_list_entries, [_columns(e) for e in entries])
+
+    async def save_many(self, entries: Sequence[CreditListEntry]) -> None:
+        if entries:
+            await self._connection.execute(
+                _SAVE_LIST_ENTRY,
+                [
+                    {
+                        "entry_id": each.id,
+                        "limit_amount": each.limit_amount,
+                        "valid_from": each.valid_from,
+                        "valid_until": each.valid_until,
+                        "revoked_at": each.revoked_at,
+                        "revoked_by": each.revoked_by,
+                    }
+                    for each in entries
+                ],
+            )
+
     async def by_id(self, entry_id: uuid.UUID) -> CreditListEntry | None:
-        query = select(credit_list_entries).where(credit_list_entries.c.id == entry_id)
-        row = (await self._connection.execute(query)).first()
-        return _entry(row) if row else None
+        found = await self.by_ids([entry_id])
+        return found[0] if found else None
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> Sequence[CreditListEntry]:
+        if not ids:
+            return []
+        rows = await self._connection.execute(_ENTRIES_BY_ID, {"ids": list(ids)})
+        return [_entry(row) for row in rows]
+
+    async def blacklisted_among(
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes], day: date
+    ) -> set[bytes]:
+        if not id_number_bidxs:
+            return set()
+        rows = await self._connection.execute(
+            _BLACKLISTED_AMONG,
+            {"institution_id": institution_id, "bidxs": list(id_number_bidxs), "day": day},
+        )
+        return {row.id_number_bidx for row in rows}
 
     async def revoke(self, entry_id: uuid.UUID, *, by: uuid.UUID, at: datetime) -> bool:
         result = await self._connection.execute(

@@ -9,11 +9,13 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jikuai.domain.tenancy.model import Branch, Institution, InstitutionKind, Role, Staff, Village
+from jikuai.domain.villages.model import VillageRating
 from jikuai.persistence.tables.tenancy import branches, institutions, staff, villages
 
 _INSTITUTIONS_BY_ID = select(institutions).where(
     institutions.c.id.in_(bindparam("ids", expanding=True))
 )
+_VILLAGES_BY_ID = select(villages).where(villages.c.id.in_(bindparam("ids", expanding=True)))
 _STAFF_BY_ID = select(staff).where(staff.c.id.in_(bindparam("ids", expanding=True)))
 _STAFF_BY_USERNAMES = select(staff).where(
     staff.c.institution_id == bindparam("institution_id"),
@@ -52,10 +54,41 @@ class SqlTenancyRepository:
         return [Branch(**row._mapping) for row in await self._connection.execute(query)]
 
     async def village(self, village_id: uuid.UUID) -> Village | None:
+        found = await self.villages_by_id([village_id])
+        return found[0] if found else None
+
+    async def villages_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Village]:
+        rows = await self._connection.execute(_VILLAGES_BY_ID, {"ids": list(ids)})
+        return [_village(row) for row in rows]
+
+    async def village_by_code(self, code: str) -> Village | None:
         row = (
-            await self._connection.execute(select(villages).where(villages.c.id == village_id))
+            await self._connection.execute(select(villages).where(villages.c.code == code))
         ).first()
-        return Village(**row._mapping) if row else None
+        return _village(row) if row else None
+
+    async def villages_page(
+        self,
+        *,
+        institution_id: uuid.UUID | None,
+        branch_id: uuid.UUID | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Village]:
+        query = select(villages).order_by(villages.c.id).limit(limit)
+        if institution_id is not None:
+            query = query.where(villages.c.institution_id == institution_id)
+        if branch_id is not None:
+            query = query.where(villages.c.branch_id == branch_id)
+        if after is not None:
+            query = query.where(villages.c.id > after)
+        return [_village(row) for row in await self._connection.execute(query)]
+
+    async def save_village(self, village: Village) -> None:
+        values = asdict(village)
+        await self._connection.execute(
+            update(villages).where(villages.c.id == values.pop("id")).values(**values)
+        )
 
     async def staff_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Staff]:
         rows = await self._connection.execute(_STAFF_BY_ID, {"ids": list(ids)})
@@ -99,6 +132,12 @@ class SqlTenancyRepository:
 def _institution(row: Row[Any]) -> Institution:
     values = dict(row._mapping)
     return Institution(**values | {"kind": InstitutionKind(values["kind"])})
+
+
+def _village(row: Row[Any]) -> Village:
+    values = dict(row._mapping)
+    rating = values["credit_rating"]
+    return Village(**values | {"credit_rating": VillageRating(rating) if rating else None})
 
 
 def _staff(row: Row[Any]) -> Staff:

@@ -9,6 +9,7 @@ from jikuai.persistence.tables import (
     points,
     scheduling,
     tenancy,
+    villages,
 )
 from jikuai.persistence.tables.base import metadata
 
@@ -22,4 +23,5 @@ __all__ = [
     "points",
     "scheduling",
     "tenancy",
+    "villages",
 ]

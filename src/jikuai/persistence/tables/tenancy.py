@@ -1,4 +1,14 @@
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
 
 from jikuai.persistence.tables.base import UtcDateTime, metadata
 
@@ -31,6 +41,12 @@ villages = Table(
     Column("branch_id", ForeignKey("branches.id"), nullable=False),
     Column("code", String(32), nullable=False, unique=True),
     Column("name", String(100), nullable=False),
+    Column("committee_contact", String(60), nullable=True),
+    Column("committee_phone", String(20), nullable=True),
+    Column("credit_rating", String(4), nullable=True),
+    Column("rated_on", Date, nullable=True),
+    Column("raters", String(100), nullable=True),
+    Index(None, "institution_id", "branch_id", "id"),
 )
 
 staff = Table(

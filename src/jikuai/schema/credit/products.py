@@ -211,7 +211,10 @@ class LimitPolicyInput:
     )
     whitelist_base: bool = strawberry.field(
         default=False,
-        description="A whitelist entry's pre-approved amount replaces the segment's base.",
+        description=(
+            "A whitelist entry's pre-approved amount (整村授信) is the limit before the caps, "
+            "unless the grade gives none."
+        ),
     )
 
 
@@ -367,7 +370,9 @@ class RuleOutcome:
 class LimitSteps:
     base_amount: Decimal = strawberry.field(description="Base by segment or whitelist.")
     coefficient: Decimal = strawberry.field(description="Grade coefficient.")
-    graded_amount: Decimal = strawberry.field(description="Base × coefficient.")
+    graded_amount: Decimal = strawberry.field(
+        description="Base × coefficient; a pre-approved amount as it is."
+    )
     product_max: Decimal = strawberry.field(description="Product maximum.")
     exposure_room: Decimal = strawberry.field(description="Room under the exposure cap.")
     limit: Decimal = strawberry.field(description="The limit, rounded down.")

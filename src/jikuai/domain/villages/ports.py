@@ -1,0 +1,62 @@
+"""What whole-village credit needs from persistence."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from jikuai.domain.villages.model import Household, RosterImport, VillageProgress
+
+
+class VillageRepository(Protocol):
+    async def households_by_index(
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes]
+    ) -> Sequence[Household]:
+        """The institution's households among these blind indexes of ID numbers."""
+
+    async def households_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Household]: ...
+    async def add_households(self, households: Sequence[Household]) -> None:
+        """Insert; CONCURRENT_UPDATE when another import added one of them meanwhile."""
+
+    async def save_households(self, households: Sequence[Household]) -> None:
+        """Write the households' roster facts, screening and links as they now are."""
+
+    async def under_other_keys(self, key_id: int, *, limit: int) -> Sequence[Household]:
+        """Households whose head is encrypted under a data key other than `key_id`."""
+
+    async def count_under_other_keys(self, key_id: int) -> int: ...
+    async def link_customer(
+        self, institution_id: uuid.UUID, id_number_bidx: bytes, customer_id: uuid.UUID
+    ) -> None:
+        """Note that the head of the household with this ID number signed up as the customer."""
+
+    async def accept(
+        self, household_id: uuid.UUID, *, credit_line_id: uuid.UUID | None, at: datetime
+    ) -> bool:
+        """Mark the offer accepted unless it already was; whether this call did."""
+
+    async def households_page(
+        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Household]: ...
+
+    async def unfinished_import(self, village_id: uuid.UUID, digest: bytes) -> RosterImport | None:
+        """The latest run of this content for the village that has not completed."""
+
+    async def imports_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[RosterImport]: ...
+    async def add_import(self, record: RosterImport) -> None: ...
+    async def save_import(self, record: RosterImport) -> None: ...
+    async def imports_page(
+        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[RosterImport]:
+        """The village's imports, newest first."""
+
+    async def progress(
+        self,
+        *,
+        institution_id: uuid.UUID | None,
+        branch_id: uuid.UUID | None,
+        village_id: uuid.UUID | None,
+    ) -> VillageProgress:
+        """The figures of whole-village credit over the households in scope."""

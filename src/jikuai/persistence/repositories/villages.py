@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Row,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jikuai.domain.customers.identity_numbers import Gender
+from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.domain.shared.money import ZERO
+from jikuai.domain.villages.model import (
+    Household,
+    ImportStatus,
+    PeerRating,
+    RefusedRow,
+    RosterImport,
+    RosterSource,
+    ScreeningOutcome,
+    VillageProgress,
+)
+from jikuai.persistence.bulk import UniqueViolation, insert_rows
+from jikuai.persistence.tables.base import money
+from jikuai.persistence.tables.credit import loans
+from jikuai.persistence.tables.tenancy import villages
+from jikuai.persistence.tables.villages import roster_imports, village_households
+
+_H = village_households.c
+_HOUSEHOLD_COLUMNS = tuple(each.name for each in fields(Household))
+# Everything but the identity a household keeps for life (id, institution, blind index, created).
+_SAVED_COLUMNS = tuple(
+    name
+    for name in _HOUSEHOLD_COLUMNS
+    if name not in {"id", "institution_id", "id_number_bidx", "created_at"}
+)
+_SAVE_HOUSEHOLD = (
+    update(village_households)
+    .where(_H.id == bindparam("household_id"))
+    .values({name: bindparam(name) for name in _SAVED_COLUMNS})
+)
+_BY_INDEX = select(village_households).where(
+    _H.institution_id == bindparam("institution_id"),
+    _H.id_number_bidx.in_(bindparam("bidxs", expanding=True)),
+)
+_BY_ID = select(village_households).where(_H.id.in_(bindparam("ids", expanding=True)))
+_IMPORTS_BY_ID = select(roster_imports).where(
+    roster_imports.c.id.in_(bindparam("ids", expanding=True))
+)
+_IMPORT_COLUMNS = tuple(each.name for each in fields(RosterImport))
+
+
+class SqlVillageRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def households_by_index(
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes]
+    ) -> Sequence[Household]:
+        if not id_number_bidxs:
+            return []
+        rows = await self._connection.execute(
+            _BY_INDEX, {"institution_id": institution_id, "bidxs": list(id_number_bidxs)}
+        )
+        return [_household(row) for row in rows]
+
+    async def households_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Household]:
+        if not ids:
+            return []
+        rows = await self._connection.execute(_BY_ID, {"ids": list(ids)})
+        return [_household(row) for row in rows]
+
+    async def add_households(self, households: Sequence[Household]) -> None:
+        """Insert; CONCURRENT_UPDATE when another import added one of them meanwhile."""
+        try:
+            await insert_rows(
+                self._connection, village_households, [_household_values(h) for h in households]
+            )
+        except UniqueViolation:
+            raise DomainError(ErrorCode.CONCURRENT_UPDATE) from None
+
+    async def save_households(self, households: Sequence[Household]) -> None:
+        if households:
+            await self._connection.execute(
+                _SAVE_HOUSEHOLD,
+                [
+                    {name: getattr(each, name) for name in _SAVED_COLUMNS}
+                    | {"household_id": each.id}
+                    for each in households
+                ],
+            )
+
+    async def under_other_keys(self, key_id: int, *, limit: int) -> Sequence[Household]:
+        query = select(village_households).where(_H.key_id != key_id).order_by(_H.id).limit(limit)
+        return [_household(row) for row in await self._connection.execute(query)]
+
+    async def count_under_other_keys(self, key_id: int) -> int:
+        query = select(func.count()).select_from(village_households).where(_H.key_id != key_id)
+        return int(await self._connection.scalar(query) or 0)
+
+    async def link_customer(
+        self, institution_id: uuid.UUID, id_number_bidx: bytes, customer_id: uuid.UUID
+    ) -> None:
+        await self._connection.execute(
+            update(village_households)
+            .where(_H.institution_id == institution_id, _H.id_number_bidx == id_number_bidx)
+            .values(customer_id=customer_id)
+        )
+
+    async def accept(
+        self, household_id: uuid.UUID, *, credit_line_id: uuid.UUID | None, at: datetime
+    ) -> bool:
+        result = await self._connection.execute(
+            update(village_households)
+            .where(_H.id == household_id, _H.accepted_at.is_(None))
+            .values(accepted_at=at, credit_line_id=credit_line_id, updated_at=at)
+        )
+        return result.rowcount == 1
+
+    async def households_page(
+        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Household]:
+        query = (
+            select(village_households)
+            .where(_H.village_id == village_id)
+            .order_by(_H.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(_H.id > after)
+        return [_household(row) for row in await self._connection.execute(query)]
+
+    async def unfinished_import(self, village_id: uuid.UUID, digest: bytes) -> RosterImport | None:
+        query = (
+            select(roster_imports)
+            .where(
+                roster_imports.c.village_id == village_id,
+                roster_imports.c.digest == digest,
+                roster_imports.c.status == ImportStatus.RUNNING.value,
+            )
+            .order_by(roster_imports.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._connection.execute(query)).first()
+        return _import(row) if row else None
+
+    async def imports_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[RosterImport]:
+        if not ids:
+            return []
+        rows = await self._connection.execute(_IMPORTS_BY_ID, {"ids": list(ids)})
+        return [_import(row) for row in rows]
+
+    async def add_import(self, record: RosterImport) -> None:
+        await self._connection.execute(insert(roster_imports).values(_import_values(record)))
+
+    async def save_import(self, record: RosterImport) -> None:
+        values = _import_values(record)
+        await self._connection.execute(
+            update(roster_imports).where(roster_imports.c.id == values.pop("id")).values(values)
+        )
+
+    async def imports_page(
+        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[RosterImport]:
+        query = (
+            select(roster_imports)
+            .where(roster_imports.c.village_id == village_id)
+            .order_by(roster_imports.c.id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(roster_imports.c.id < after)
+        return [_import(row) for row in await self._connection.execute(query)]
+
+    async def progress(
+        self,
+        *,
+        institution_id: uuid.UUID | None,
+        branch_id: uuid.UUID | None,
+        village_id: uuid.UUID | None,
+    ) -> VillageProgress:
+        pre_approved = _H.outcome == ScreeningOutcome.PRE_APPROVED.value
+        drawn = exists().where(
+            loans.c.customer_id == _H.customer_id, loans.c.credit_line_id.is_not(None)
+        )
+        query = select(
+            func.count(),
+            func.count(_H.screened_on),
+            _sum(case((pre_approved, 1), else_=0)),
+            type_coerce(func.sum(_H.pre_approved_limit), money()),
+            func.count(_H.customer_id),
+            func.count(_H.accepted_at),
+            _sum(case((drawn, 1), else_=0)),
+        ).select_from(village_households)
+        if institution_id is not None:
+            query = query.where(_H.institution_id == institution_id)
+        if village_id is not None:
+            query = query.where(_H.village_id == village_id)
+        if branch_id is not None:
+            query = query.join(villages, villages.c.id == _H.village_id).where(
+                villages.c.branch_id == branch_id
+            )
+        row = (await self._connection.execute(query)).one()
+        households, screened, approved, limit, registered, activated, drew = row
+        return VillageProgress(
+            households=households,
+            screened=screened,
+            pre_approved=approved or 0,
+            pre_approved_limit=limit if limit is not None else ZERO,
+            registered=registered,
+            activated=activated,
+            drawn=drew or 0,
+        )
+
+
+def _sum(value: Any) -> Any:
+    return type_coerce(func.sum(value), Integer)
+
+
+def _household_values(household: Household) -> dict[str, Any]:
+    return {name: getattr(household, name) for name in _HOUSEHOLD_COLUMNS}
+
+
+def _household(row: Row[Any]) -> Household:
+    values = dict(row._mapping)
+    return Household(
+        **values
+        | {
+            "gender": Gender(values["gender"]),
+            "peer_rating": PeerRating(values["peer_rating"]),
+            "outcome": ScreeningOutcome(values["outcome"]),
+        }
+    )
+
+
+def _import_values(record: RosterImport) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in _IMPORT_COLUMNS}
+    values["errors"] = [
+        {"line": each.line, "column": each.column, "code": each.code} for each in record.errors
+    ]
+    return values
+
+
+def _import(row: Row[Any]) -> RosterImport:
+    values = dict(row._mapping)
+    return RosterImport(
+        **values
+        | {
+            "source": RosterSource(values["source"]),
+            "status": ImportStatus(values["status"]),
+            "errors": [RefusedRow(**each) for each in values["errors"]],
+        }
+    )
