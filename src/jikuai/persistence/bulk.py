@@ -8,7 +8,8 @@ processors first (money as whole fen, times in UTC), so both paths store the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -22,25 +23,29 @@ class UniqueViolation(Exception):
     """A row collided with one already there; the message is the database's own."""
 
 
-async def insert_rows(
-    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """Insert `rows` (every column of `table` by name) in the connection's transaction; a
-    unique constraint broken is UniqueViolation on either path."""
+async def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[object]) -> None:
+    """Insert `rows`, objects with an attribute for every column of `table` (the dataclasses
+    of the domain), in the connection's transaction; a unique constraint broken is
+    UniqueViolation on either path."""
     if not rows:
         return
-    if connection.dialect.driver != "asyncpg":
-        await _execute_many(connection, table, rows)
-        return
     columns = [column.name for column in table.columns]
-    processors = _processors(connection, table)
-    records = [
-        tuple(
-            process(row[name]) if process is not None else row[name]
-            for name, process in zip(columns, processors, strict=True)
-        )
-        for row in rows
+    values = attrgetter(*columns)
+    if connection.dialect.driver != "asyncpg":
+        named = [dict(zip(columns, values(row), strict=True)) for row in rows]
+        await _execute_many(connection, table, named)
+        return
+    processors = [
+        (position, process)
+        for position, column in enumerate(table.columns)
+        if (process := column.type.bind_processor(connection.dialect)) is not None
     ]
+    records = []
+    for row in rows:
+        record = list(values(row))
+        for position, process in processors:
+            record[position] = process(record[position])
+        records.append(record)
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     try:
@@ -52,16 +57,11 @@ async def insert_rows(
 
 
 async def _execute_many(
-    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]
 ) -> None:
     try:
-        await connection.execute(insert(table), list(rows))
+        await connection.execute(insert(table), rows)
     except IntegrityError as error:
         if "UNIQUE" in str(error.orig).upper():
             raise UniqueViolation(str(error.orig)) from None
         raise
-
-
-def _processors(connection: AsyncConnection, table: Table) -> list[Callable[[Any], Any] | None]:
-    dialect = connection.dialect
-    return [column.type.bind_processor(dialect) for column in table.columns]

@@ -22,7 +22,7 @@ code has done to its own decimal context.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
 from functools import lru_cache
@@ -79,21 +79,21 @@ class Bin:
     lower: Decimal | None = None
     upper: Decimal | None = None
     values: tuple[str | bool, ...] = ()
+    # How a person reads the bin: `[18, 30)`, `(-∞, 30000)`, `FARMER, TEACHER`; made once,
+    # since every score names the bin of each characteristic.
+    label: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def label(self) -> str:
-        """How a person reads the bin: `[18, 30)`, `(-∞, 30000)`, `FARMER, TEACHER`."""
-        if self.values:
-            return ", ".join(_value_label(value) for value in self.values)
-        lower = "(-∞" if self.lower is None else f"[{self.lower}"
-        upper = "+∞)" if self.upper is None else f"{self.upper})"
-        return f"{lower}, {upper}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _bin_label(self))
 
     def holds(self, value: object) -> bool:
         """Numbers fall in intervals, strings and booleans in sets; None in neither."""
+        return self._holds(value, _number(value))
+
+    def _holds(self, value: object, number: Decimal | None) -> bool:
+        """`holds`, with `value` as a number (or None) worked out once by the caller."""
         if self.values:
             return isinstance(value, str | bool) and any(_same(value, each) for each in self.values)
-        number = _number(value)
         return (
             number is not None
             and (self.lower is None or self.lower <= number)
@@ -110,8 +110,9 @@ class Characteristic:
 
     def bin_for(self, value: object) -> tuple[str, Decimal]:
         """The label and log-odds of the bin holding `value`, else of the default points."""
+        number = _number(value)
         for each in self.bins:
-            if each.holds(value):
+            if each._holds(value, number):
                 return each.label, each.points
         if self.default_points is None:
             raise ScoringError(self.name, value)
@@ -214,10 +215,20 @@ def _characteristic_score(
     return CharacteristicScore(name, variable, value, label, log_odds, points)
 
 
-def _value_label(value: str | bool) -> str:
+def _bin_label(each: Bin) -> str:
+    if each.values:
+        return ", ".join(_value_label(value) for value in each.values)
+    lower = "(-∞" if each.lower is None else f"[{each.lower}"
+    upper = "+∞)" if each.upper is None else f"{each.upper})"
+    return f"{lower}, {upper}"
+
+
+def _value_label(value: object) -> str:
+    """A bin's value as a person reads it; a value no bin may hold (refused when the card is
+    checked) still reads as itself."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return value if isinstance(value, str) else str(value)
 
 
 def _same(value: str | bool, other: str | bool) -> bool:

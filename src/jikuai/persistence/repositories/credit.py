@@ -305,7 +305,7 @@ class SqlCreditListRepository:
         await self._connection.execute(_INSERT_LIST_ENTRY, _columns(entry))
 
     async def add_many(self, entries: Sequence[CreditListEntry]) -> None:
-        await insert_rows(self._connection, credit_list_entries, [_columns(e) for e in entries])
+        await insert_rows(self._connection, credit_list_entries, entries)
 
     async def save_many(self, entries: Sequence[CreditListEntry]) -> None:
         if entries:

@@ -86,9 +86,7 @@ class SqlVillageRepository:
     async def add_households(self, households: Sequence[Household]) -> None:
         """Insert; CONCURRENT_UPDATE when another import added one of them meanwhile."""
         try:
-            await insert_rows(
-                self._connection, village_households, [_household_values(h) for h in households]
-            )
+            await insert_rows(self._connection, village_households, households)
         except UniqueViolation:
             raise DomainError(ErrorCode.CONCURRENT_UPDATE) from None
 
@@ -228,10 +226,6 @@ class SqlVillageRepository:
 
 def _sum(value: Any) -> Any:
     return type_coerce(func.sum(value), Integer)
-
-
-def _household_values(household: Household) -> dict[str, Any]:
-    return {name: getattr(household, name) for name in _HOUSEHOLD_COLUMNS}
 
 
 def _household(row: Row[Any]) -> Household:
