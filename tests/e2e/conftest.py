@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.stack import Stack
+
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
@@ -30,3 +32,15 @@ def cli_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JIKUAI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("JIKUAI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'jikuai.db'}")
+
+
+@pytest.fixture
+def stack_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the operator's shell holds on the test stack's servers: its database, cache and
+    data folder."""
+    for name in ("JIKUAI_ENV", "JIKUAI_KEYS_DIR", "JIKUAI_REDIS_URL", "JIKUAI_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JIKUAI_DATA_DIR", str(stack.settings.data_dir))
+    monkeypatch.setenv("JIKUAI_DATABASE_URL", stack.settings.primary_database_url)
+    if stack.settings.redis_url:
+        monkeypatch.setenv("JIKUAI_REDIS_URL", stack.settings.redis_url)

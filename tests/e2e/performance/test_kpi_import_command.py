@@ -25,18 +25,6 @@ HEADER = "date,source,key,measure,staff,customer_id_number,value"
 YESTERDAY = (business_today() - timedelta(days=1)).isoformat()
 
 
-@pytest.fixture
-def stack_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the operator's shell holds on the test stack's servers: its database, cache and
-    data folder."""
-    for name in ("JIKUAI_ENV", "JIKUAI_KEYS_DIR", "JIKUAI_REDIS_URL", "JIKUAI_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("JIKUAI_DATA_DIR", str(stack.settings.data_dir))
-    monkeypatch.setenv("JIKUAI_DATABASE_URL", stack.settings.primary_database_url)
-    if stack.settings.redis_url:
-        monkeypatch.setenv("JIKUAI_REDIS_URL", stack.settings.redis_url)
-
-
 def csv_file(tmp_path: Path, *lines: str, bom: bool = False, header: str = HEADER) -> Path:
     path = tmp_path / f"facts-{uuid.uuid4().hex[:6]}.csv"
     text = "\r\n".join([header, *lines]) + "\r\n"

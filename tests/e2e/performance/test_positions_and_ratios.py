@@ -236,18 +236,6 @@ async def platform_facts(stack: Stack, bank: Bank, on: date) -> list[tuple[str, 
     return sorted((row[0], row[1], Decimal(row[2])) for row in rows)
 
 
-@pytest.fixture
-def stack_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the operator's shell holds on the test stack's servers: its database, cache and
-    data folder."""
-    for name in ("JIKUAI_ENV", "JIKUAI_KEYS_DIR", "JIKUAI_REDIS_URL", "JIKUAI_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("JIKUAI_DATA_DIR", str(stack.settings.data_dir))
-    monkeypatch.setenv("JIKUAI_DATABASE_URL", stack.settings.primary_database_url)
-    if stack.settings.redis_url:
-        monkeypatch.setenv("JIKUAI_REDIS_URL", stack.settings.redis_url)
-
-
 @pytest.mark.usefixtures("stack_environment", "restore_logging")
 async def test_the_job_run_again_for_a_day_replaces_its_positions(
     stack: Stack, capsys: pytest.CaptureFixture[str]

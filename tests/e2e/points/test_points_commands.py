@@ -34,18 +34,6 @@ from tests.support.stack import Stack
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
-@pytest.fixture
-def stack_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the operator's shell holds on the test stack's servers: its database, cache and
-    data folder."""
-    for name in ("JIKUAI_ENV", "JIKUAI_KEYS_DIR", "JIKUAI_REDIS_URL", "JIKUAI_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("JIKUAI_DATA_DIR", str(stack.settings.data_dir))
-    monkeypatch.setenv("JIKUAI_DATABASE_URL", stack.settings.primary_database_url)
-    if stack.settings.redis_url:
-        monkeypatch.setenv("JIKUAI_REDIS_URL", stack.settings.redis_url)
-
-
 async def _earn_on(stack: Stack, customer_id: str, event_type: EventType, day: date) -> None:
     """An event the bank's systems reported on an earlier business date."""
     async with db_session(stack) as session:

@@ -24,17 +24,6 @@ query($since: Date) {
 """
 
 
-@pytest.fixture
-def stack_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the operator's shell holds on the test stack's servers."""
-    for name in ("JIKUAI_ENV", "JIKUAI_KEYS_DIR", "JIKUAI_REDIS_URL", "JIKUAI_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("JIKUAI_DATA_DIR", str(stack.settings.data_dir))
-    monkeypatch.setenv("JIKUAI_DATABASE_URL", stack.settings.primary_database_url)
-    if stack.settings.redis_url:
-        monkeypatch.setenv("JIKUAI_REDIS_URL", stack.settings.redis_url)
-
-
 async def recorded(stack: Stack, on: str) -> dict[str, Any]:
     body = await stack.gql(RUNS, {"since": on}, token=await stack.token("alpha-admin"))
     [run] = [e["node"] for e in body["data"]["jobRuns"]["edges"] if e["node"]["businessDate"] == on]

@@ -15,17 +15,6 @@ from tests.support.villages import household, households, roster_csv, roster_xls
 pytestmark = pytest.mark.usefixtures("restore_logging", "stack_environment")
 
 
-@pytest.fixture
-def stack_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the operator's shell holds on the test stack's servers."""
-    for name in ("JIKUAI_ENV", "JIKUAI_KEYS_DIR", "JIKUAI_REDIS_URL", "JIKUAI_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("JIKUAI_DATA_DIR", str(stack.settings.data_dir))
-    monkeypatch.setenv("JIKUAI_DATABASE_URL", stack.settings.primary_database_url)
-    if stack.settings.redis_url:
-        monkeypatch.setenv("JIKUAI_REDIS_URL", stack.settings.redis_url)
-
-
 def roster_file(tmp_path: Path, content: bytes, suffix: str = ".csv") -> Path:
     path = tmp_path / f"roster-{uuid.uuid4().hex[:6]}{suffix}"
     path.write_bytes(content)
