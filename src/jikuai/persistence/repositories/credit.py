@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -62,6 +63,7 @@ from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, Produc
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.tenancy.actors import ActorKind
 from jikuai.persistence.bulk import insert_rows
+from jikuai.persistence.lists import one_of
 from jikuai.persistence.repositories.identity import insert_unless_exists
 from jikuai.persistence.tables.credit import (
     application_transitions,
@@ -149,17 +151,21 @@ _SAVE_LIST_ENTRY = (
         revoked_by=bindparam("revoked_by"),
     )
 )
-_BLACKLISTED_AMONG = select(credit_list_entries.c.id_number_bidx).where(
-    credit_list_entries.c.institution_id == bindparam("institution_id"),
-    credit_list_entries.c.kind == ListKind.BLACKLIST.value,
-    credit_list_entries.c.id_number_bidx.in_(bindparam("bidxs", expanding=True)),
-    credit_list_entries.c.revoked_at.is_(None),
-    credit_list_entries.c.valid_from <= bindparam("day"),
-    or_(
-        credit_list_entries.c.valid_until.is_(None),
-        credit_list_entries.c.valid_until >= bindparam("day"),
-    ),
-)
+
+
+@cache
+def _blacklisted_among(dialect: str) -> Select[Any]:
+    entries = credit_list_entries.c
+    return select(entries.id_number_bidx).where(
+        entries.institution_id == bindparam("institution_id"),
+        entries.kind == ListKind.BLACKLIST.value,
+        one_of(entries.id_number_bidx, "bidxs", dialect),
+        entries.revoked_at.is_(None),
+        entries.valid_from <= bindparam("day"),
+        or_(entries.valid_until.is_(None), entries.valid_until >= bindparam("day")),
+    )
+
+
 _ENTRIES_FOR_ID_NUMBER = select(credit_list_entries).where(
     credit_list_entries.c.institution_id == bindparam("institution_id"),
     credit_list_entries.c.id_number_bidx == bindparam("bidx"),
@@ -340,7 +346,7 @@ class SqlCreditListRepository:
         if not id_number_bidxs:
             return set()
         rows = await self._connection.execute(
-            _BLACKLISTED_AMONG,
+            _blacklisted_among(self._connection.dialect.name),
             {"institution_id": institution_id, "bidxs": list(id_number_bidxs), "day": day},
         )
         return {row.id_number_bidx for row in rows}

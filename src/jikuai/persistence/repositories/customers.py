@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, exists, func, insert, select, update
@@ -12,15 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from jikuai.domain.customers.identity_numbers import Gender
 from jikuai.domain.customers.model import Customer, CustomerFilter, Segment
 from jikuai.domain.shared.errors import DomainError, ErrorCode
+from jikuai.persistence.lists import one_of
 from jikuai.persistence.tables.customers import customers
 
 # Hot statements are built once; SQLAlchemy then reuses their compiled form on every call.
 _BY_ID = select(customers).where(customers.c.id.in_(bindparam("ids", expanding=True)))
 _BY_ID_IN_INSTITUTION = _BY_ID.where(customers.c.institution_id == bindparam("institution_id"))
-_BY_ID_NUMBER_BIDX = select(customers).where(
-    customers.c.institution_id == bindparam("institution_id"),
-    customers.c.id_number_bidx.in_(bindparam("bidxs", expanding=True)),
-)
 _BY_ONE_ID = select(customers).where(customers.c.id == bindparam("id"))
 _LOCK = (
     select(customers.c.id).where(customers.c.id == bindparam("id")).with_for_update(key_share=True)
@@ -66,7 +64,7 @@ class SqlCustomerRepository:
         self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes]
     ) -> Sequence[Customer]:
         rows = await self._connection.execute(
-            _BY_ID_NUMBER_BIDX,
+            _by_id_number_bidx(self._connection.dialect.name),
             {"institution_id": institution_id, "bidxs": list(id_number_bidxs)},
         )
         return [_customer(row) for row in rows]
@@ -152,4 +150,12 @@ def _customer(row: Row[Any]) -> Customer:
     values = dict(row._mapping)
     return Customer(
         **values | {"segment": Segment(values["segment"]), "gender": Gender(values["gender"])}
+    )
+
+
+@cache
+def _by_id_number_bidx(dialect: str) -> Select[Any]:
+    return select(customers).where(
+        customers.c.institution_id == bindparam("institution_id"),
+        one_of(customers.c.id_number_bidx, "bidxs", dialect),
     )

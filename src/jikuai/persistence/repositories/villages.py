@@ -4,11 +4,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Integer,
     Row,
+    Select,
     bindparam,
     case,
     exists,
@@ -34,6 +36,7 @@ from jikuai.domain.villages.model import (
     VillageProgress,
 )
 from jikuai.persistence.bulk import UniqueViolation, insert_rows
+from jikuai.persistence.lists import one_of
 from jikuai.persistence.tables.base import money
 from jikuai.persistence.tables.credit import loans
 from jikuai.persistence.tables.tenancy import villages
@@ -52,10 +55,16 @@ _SAVE_HOUSEHOLD = (
     .where(_H.id == bindparam("household_id"))
     .values({name: bindparam(name) for name in _SAVED_COLUMNS})
 )
-_BY_INDEX = select(village_households).where(
-    _H.institution_id == bindparam("institution_id"),
-    _H.id_number_bidx.in_(bindparam("bidxs", expanding=True)),
-)
+
+
+@cache
+def _by_index(dialect: str) -> Select[Any]:
+    return select(village_households).where(
+        _H.institution_id == bindparam("institution_id"),
+        one_of(_H.id_number_bidx, "bidxs", dialect),
+    )
+
+
 _BY_ID = select(village_households).where(_H.id.in_(bindparam("ids", expanding=True)))
 _IMPORTS_BY_ID = select(roster_imports).where(
     roster_imports.c.id.in_(bindparam("ids", expanding=True))
@@ -73,7 +82,8 @@ class SqlVillageRepository:
         if not id_number_bidxs:
             return []
         rows = await self._connection.execute(
-            _BY_INDEX, {"institution_id": institution_id, "bidxs": list(id_number_bidxs)}
+            _by_index(self._connection.dialect.name),
+            {"institution_id": institution_id, "bidxs": list(id_number_bidxs)},
         )
         return [_household(row) for row in rows]
 
