@@ -137,9 +137,6 @@ _EXPOSURE = select(
     )
     .scalar_subquery()
 )
-_ENTRIES_BY_ID = select(credit_list_entries).where(
-    credit_list_entries.c.id.in_(bindparam("ids", expanding=True))
-)
 _SAVE_LIST_ENTRY = (
     update(credit_list_entries)
     .where(credit_list_entries.c.id == bindparam("entry_id"))
@@ -151,6 +148,11 @@ _SAVE_LIST_ENTRY = (
         revoked_by=bindparam("revoked_by"),
     )
 )
+
+
+@cache
+def _entries_by_id(dialect: str) -> Select[Any]:
+    return select(credit_list_entries).where(one_of(credit_list_entries.c.id, "ids", dialect))
 
 
 @cache
@@ -337,7 +339,9 @@ class SqlCreditListRepository:
     async def by_ids(self, ids: Sequence[uuid.UUID]) -> Sequence[CreditListEntry]:
         if not ids:
             return []
-        rows = await self._connection.execute(_ENTRIES_BY_ID, {"ids": list(ids)})
+        rows = await self._connection.execute(
+            _entries_by_id(self._connection.dialect.name), {"ids": list(ids)}
+        )
         return [_entry(row) for row in rows]
 
     async def blacklisted_among(
