@@ -134,7 +134,10 @@ async def household_page(
 ) -> Page[Household]:
     reads = await context.db.reads()
     return await paged(
-        first, lambda limit: reads.villages.households_page(village.id, after=after, limit=limit)
+        first,
+        lambda limit: reads.villages.households_page(
+            village.institution_id, village.id, after=after, limit=limit
+        ),
     )
 
 

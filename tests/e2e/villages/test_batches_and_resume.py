@@ -161,3 +161,82 @@ async def household_count(stack: Stack, village_id: str) -> int:
             )
             or 0
         )
+
+
+async def test_a_head_named_again_after_the_resume_point_is_still_refused(stack: Stack) -> None:
+    setup = await village_bank(stack)
+    first = household(stack)
+    cells = [household(stack) for _ in range(CHUNK_ROWS + 20)]
+    cells[CHUNK_ROWS + 10] = first | {"family_size": "8"}  # the same head, after the stop
+    cells[0] = first
+    rows = [
+        RosterRow(line, {Column(key): value for key, value in row.items()})
+        for line, row in enumerate(cells, start=2)
+    ]
+    content = RosterContent(RosterSource.FILE, "repeat.csv", hashlib.sha256(b"rep").digest())
+
+    async def run(items: Iterator[RosterRow]) -> object:
+        async with db_session(stack) as session:
+            return await import_roster(
+                items,
+                village_id=uuid.UUID(local_uuid(setup.village_id)),
+                content=content,
+                actor=None,
+                unit_of_work=session.unit_of_work,
+                vault=stack.services.households,
+                now=datetime.now(UTC),
+                today=business_today(),
+                request_id="test",
+            )
+
+    with pytest.raises(Interrupted):
+        await run(rows_then_fault(rows, CHUNK_ROWS + 5))
+    await run(iter(rows))
+
+    (finished,) = await imports_of(stack, setup.village_id)
+    assert (finished["inserted"], finished["updated"], finished["refused"]) == (
+        len(rows) - 1, 0, 1
+    )  # fmt: skip
+    assert finished["errors"] == [
+        {"line": CHUNK_ROWS + 12, "column": "id_number", "code": "DUPLICATE_HOUSEHOLD"}
+    ]
+
+
+REVOKE = """
+mutation($id: ID!) {
+  revokeCreditListEntry(entryId: $id) { entry { revokedAt } userErrors { code } }
+}
+"""
+ENTRIES = "{ creditListEntries(first: 100, kind: WHITELIST) { edges { node { id revokedAt } } } }"
+
+
+async def test_a_whitelist_entry_revoked_by_staff_is_not_granted_back(stack: Stack) -> None:
+    setup = await village_bank(stack)
+    officer = await stack.token(setup.username("o1"))
+    risk = await stack.token(setup.username("risk"))
+    row = household(stack)
+    await upload(stack, officer, setup.village_id, roster_csv([row]))
+    listed = await stack.gql(ENTRIES, token=risk)
+    (entry,) = [edge["node"] for edge in listed["data"]["creditListEntries"]["edges"]]
+    revoked = await stack.gql(REVOKE, {"id": entry["id"]}, token=risk)
+    assert revoked["data"]["revokeCreditListEntry"]["userErrors"] == []
+
+    await upload(stack, officer, setup.village_id, roster_csv([row | {"land_area": "50"}]))
+
+    after = await stack.gql(ENTRIES, token=risk)
+    nodes = [edge["node"] for edge in after["data"]["creditListEntries"]["edges"]]
+    assert [(node["id"], node["revokedAt"] is not None) for node in nodes] == [(entry["id"], True)]
+
+
+async def test_a_household_declined_then_pre_approved_again_gets_a_new_entry(
+    stack: Stack,
+) -> None:
+    setup = await village_bank(stack)
+    officer = await stack.token(setup.username("o1"))
+    risk = await stack.token(setup.username("risk"))
+    row = household(stack)
+    for rating in ("GOOD", "POOR", "EXCELLENT"):
+        await upload(stack, officer, setup.village_id, roster_csv([row | {"peer_rating": rating}]))
+    listed = await stack.gql(ENTRIES, token=risk)
+    nodes = [edge["node"] for edge in listed["data"]["creditListEntries"]["edges"]]
+    assert sorted(node["revokedAt"] is None for node in nodes) == [False, True]

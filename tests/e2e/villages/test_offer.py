@@ -9,7 +9,15 @@ from typing import Any
 
 from tests.support.credit import DRAW, customer_token
 from tests.support.stack import Stack
-from tests.support.villages import household, progress, roster_csv, upload, village_bank
+from tests.support.villages import (
+    counts,
+    household,
+    households,
+    progress,
+    roster_csv,
+    upload,
+    village_bank,
+)
 
 OFFER = """
 { myVillageCreditOffer { villageName limitAmount grade expiresOn product { code } } }
@@ -113,3 +121,29 @@ async def test_a_signed_in_farmer_not_yet_registered_has_no_offer(stack: Stack) 
     assert await offer(stack, token) is None
     refused = await accept(stack, token)
     assert [e["code"] for e in refused["userErrors"]] == ["OFFER_NOT_AVAILABLE"]
+
+
+async def test_a_new_roster_row_updates_an_accepted_household_but_not_its_offer(
+    stack: Stack,
+) -> None:
+    setup = await village_bank(stack)
+    officer = await stack.token(setup.username("o1"))
+    row = household(stack)
+    await upload(stack, officer, setup.village_id, roster_csv([row]))
+    farmer, _ = await customer_token(
+        stack, institution=setup.bank.code, id_number=row["id_number"], segment="FARMER"
+    )
+    line = (await accept(stack, farmer))["creditLine"]
+
+    changed = row | {"family_size": "6", "main_business": "肉牛养殖", "annual_income": "20000"}
+    updated = await upload(stack, officer, setup.village_id, roster_csv([changed]))
+    again = await upload(stack, officer, setup.village_id, roster_csv([changed]))
+
+    assert counts(updated) == (0, 1, 0, 0)
+    assert counts(again) == (0, 0, 1, 0)  # the update landed: the same row is now unchanged
+    (listed,) = await households(stack, officer, setup.village_id)
+    assert (listed["familySize"], listed["mainBusiness"]) == (6, "肉牛养殖")
+    assert listed["acceptedAt"] is not None
+    assert Decimal(listed["preApprovedLimit"]) == Decimal(line["limitAmount"])
+    after = await progress(stack, officer, villageId=setup.village_id)
+    assert after["activated"] == 1

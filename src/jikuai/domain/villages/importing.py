@@ -28,6 +28,7 @@ from jikuai.domain.credit.access import CREDIT_STAFF
 from jikuai.domain.credit.lists import CreditListEntry, ListKind
 from jikuai.domain.credit.origination import contract_rate
 from jikuai.domain.credit.schedules import due_date
+from jikuai.domain.customers.identity_numbers import parse_id_number
 from jikuai.domain.identity.model import AuditEvent
 from jikuai.domain.ports import UnitOfWork
 from jikuai.domain.shared.errors import DomainError, ErrorCode, PermissionDenied
@@ -96,24 +97,42 @@ async def import_roster(
     line. `chunk_done` hears of each chunk once it is saved, with its refused rows."""
     run = await _start(village_id, content, actor, unit_of_work(), now=now, today=today)
     record = run.record
-    if record.status is ImportStatus.COMPLETED:
-        return record
-    resumed_after = record.lines_done
-    pending = (item for item in items if item.line > resumed_after)
+    pending = _pending(items, run, vault, today, resumed_after=record.lines_done)
     for chunk in _chunks(pending, CHUNK_ROWS):
         async with unit_of_work() as uow:
+            saved_up_to = record.lines_done
             errors = await _import_chunk(uow, run, vault, chunk, today)
-            await uow.villages.save_import(record)
+            await uow.villages.save_import(record, saved_up_to=saved_up_to)
             await uow.commit()
         if chunk_done is not None:
             chunk_done(record, errors)
     async with unit_of_work() as uow:
+        saved_up_to = record.lines_done
         record.status, record.finished_at = ImportStatus.COMPLETED, now
-        await uow.villages.save_import(record)
+        await uow.villages.save_import(record, saved_up_to=saved_up_to)
         if actor is not None:
             await uow.identity.add_audit_event(_audit(actor, record, request_id, now))
         await uow.commit()
     return record
+
+
+def _pending(
+    items: Iterable[RosterItem],
+    run: _Run,
+    vault: HouseholdVault,
+    today: date,
+    *,
+    resumed_after: int,
+) -> Iterator[RosterItem]:
+    """The rows after those a resumed run saved; the households of those are noted as seen,
+    so a head named again after the point it stopped is refused as it would have been."""
+    for item in items:
+        if item.line > resumed_after:
+            yield item
+        elif isinstance(item, RosterRow):
+            id_number = parse_id_number(item.cell(Column.ID_NUMBER), today=today)
+            if id_number is not None:
+                run.seen.add(vault.id_number_index(id_number.value))
 
 
 def may_import(actor: Actor | None, village: Village) -> bool:
@@ -166,7 +185,7 @@ async def _import_chunk(
     indexes = [index for _, index in accepted]
     known = {
         each.id_number_bidx: each
-        for each in await uow.villages.households_by_index(institution_id, indexes)
+        for each in await uow.villages.households_by_index(institution_id, indexes, lock=True)
     }
     blacklisted = await uow.credit_lists.blacklisted_among(institution_id, indexes, today)
     entry_ids = [each.whitelist_entry_id for each in known.values() if each.whitelist_entry_id]
@@ -182,7 +201,8 @@ async def _import_chunk(
         if existing and existing.digest == digest and existing.village_id == run.village.id:
             run.record.unchanged += 1
         elif existing and existing.accepted_at:
-            household = _household(run, vault, facts, index, digest, _screening_of(existing))
+            screening = _screening_of(existing)
+            household = _household(run, vault, facts, index, digest, screening, existing)
             writes.changed.append(_carried_over(household, existing, offer=True))
         else:
             screening = run.screener.screen(facts, blacklisted=index in blacklisted)
@@ -190,7 +210,7 @@ async def _import_chunk(
             if existing is not None:
                 household = _carried_over(household, existing, offer=False)
             household.customer_id = household.customer_id or signed_up.get(index)
-            writes.screened(run, facts, household, entries, today, new=existing is None)
+            writes.screened(run, facts, household, entries, today, previous=existing)
     await writes.flush(uow)
     _count(run.record, chunk, errors, writes)
     return errors
@@ -235,17 +255,25 @@ class _Writes:
         entries: dict[uuid.UUID, CreditListEntry],
         today: date,
         *,
-        new: bool,
+        previous: Household | None,
     ) -> None:
-        """A household screened by this run, with its whitelist entry as the screening has it."""
+        """A household screened by this run (new, or `previous` as it was), with its whitelist
+        entry as the screening has it."""
         held = household.whitelist_entry_id
-        entry = _whitelist(run, facts, household, entries.get(held) if held else None, today)
+        entry = entries.get(held) if held else None
+        if entry is not None and entry.revoked_at is not None:
+            if previous is not None and previous.outcome is ScreeningOutcome.PRE_APPROVED:
+                entry = None  # revoked by staff while pre-approved: never granted back here
+            else:
+                entry = _whitelist(run, facts, household, None, today)  # a fresh grant
+        else:
+            entry = _whitelist(run, facts, household, entry, today)
         if entry is not None and entry.id != held:
             household.whitelist_entry_id = entry.id
             self.new_entries.append(entry)
         elif entry is not None:
             self.changed_entries.append(entry)
-        (self.new if new else self.changed).append(household)
+        (self.new if previous is None else self.changed).append(household)
         if household.outcome is ScreeningOutcome.PRE_APPROVED:
             self.pre_approved += 1
 
@@ -349,22 +377,19 @@ def _whitelist(
     entry: CreditListEntry | None,
     today: date,
 ) -> CreditListEntry | None:
-    """The household's whitelist entry as its screening makes it: a new one for a household
-    newly pre-approved, its entry with the new line and expiry, or its entry revoked when the
-    household is now declined. None when there is nothing to write."""
+    """The household's whitelist entry as its screening makes it, from its entry in force (or
+    None): a new one for a household newly pre-approved, its entry with the new line and
+    expiry, or its entry revoked when the household is now declined. None when there is
+    nothing to write."""
     limit = household.pre_approved_limit
     if household.outcome is not ScreeningOutcome.PRE_APPROVED or limit is None:
-        if entry is None or entry.revoked_at is not None:
+        if entry is None:
             return None
         entry.revoked_at, entry.revoked_by = run.now, _staff_id(run.actor)
         return entry
     if entry is not None:
         entry.limit_amount, entry.valid_from = limit, today
-        entry.valid_until, entry.revoked_at, entry.revoked_by = (
-            household.offer_expires_on,
-            None,
-            None,
-        )
+        entry.valid_until = household.offer_expires_on
         return entry
     return CreditListEntry(
         id=new_id(),

@@ -12,16 +12,22 @@ from jikuai.domain.villages.model import Household, RosterImport, VillageProgres
 
 class VillageRepository(Protocol):
     async def households_by_index(
-        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes]
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes], *, lock: bool = False
     ) -> Sequence[Household]:
-        """The institution's households among these blind indexes of ID numbers."""
+        """The institution's households among these blind indexes of ID numbers; with `lock`,
+        held until the transaction ends, so two imports of one household go one after the
+        other and never write over an acceptance or a sign-up made meanwhile."""
 
     async def households_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Household]: ...
     async def add_households(self, households: Sequence[Household]) -> None:
         """Insert; CONCURRENT_UPDATE when another import added one of them meanwhile."""
 
     async def save_households(self, households: Sequence[Household]) -> None:
-        """Write the households' roster facts, screening and links as they now are."""
+        """Write the households' roster facts, screening, whitelist entry and customer as they
+        now are (not their acceptance, which only `accept` writes)."""
+
+    async def replace_ciphertexts(self, households: Sequence[Household]) -> None:
+        """Write the households' heads' ciphertexts and data key (re-encryption) alone."""
 
     async def under_other_keys(self, key_id: int, *, limit: int) -> Sequence[Household]:
         """Households whose head is encrypted under a data key other than `key_id`."""
@@ -38,7 +44,12 @@ class VillageRepository(Protocol):
         """Mark the offer accepted unless it already was; whether this call did."""
 
     async def households_page(
-        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+        self,
+        institution_id: uuid.UUID,
+        village_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
     ) -> Sequence[Household]: ...
 
     async def unfinished_import(self, village_id: uuid.UUID, digest: bytes) -> RosterImport | None:
@@ -46,7 +57,10 @@ class VillageRepository(Protocol):
 
     async def imports_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[RosterImport]: ...
     async def add_import(self, record: RosterImport) -> None: ...
-    async def save_import(self, record: RosterImport) -> None: ...
+    async def save_import(self, record: RosterImport, *, saved_up_to: int) -> None:
+        """Save the run's record, unless another run of the same content saved it since it
+        stood at `saved_up_to` lines: then CONCURRENT_UPDATE."""
+
     async def imports_page(
         self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[RosterImport]:

@@ -93,7 +93,7 @@ async def reencrypt_households(
     async def rewrite(uow: UnitOfWork, household: Household) -> None:
         vault.reencrypt(household)
         household.updated_at = now
-        await uow.villages.save_households([household])
+        await uow.villages.replace_ciphertexts([household])
 
     return await rewrite_in_batches(
         unit_of_work=unit_of_work,

@@ -44,16 +44,24 @@ from jikuai.persistence.tables.villages import roster_imports, village_household
 
 _H = village_households.c
 _HOUSEHOLD_COLUMNS = tuple(each.name for each in fields(Household))
-# Everything but the identity a household keeps for life (id, institution, blind index, created).
+# What an import writes of a known household: its roster row and screening. Not the identity
+# it keeps for life (id, institution, blind index, created), nor what acceptance writes.
 _SAVED_COLUMNS = tuple(
     name
     for name in _HOUSEHOLD_COLUMNS
-    if name not in {"id", "institution_id", "id_number_bidx", "created_at"}
+    if name
+    not in {"id", "institution_id", "id_number_bidx", "created_at", "accepted_at", "credit_line_id"}
 )
+_CIPHERTEXT_COLUMNS = ("name_ct", "id_number_ct", "phone_ct", "key_id", "updated_at")
 _SAVE_HOUSEHOLD = (
     update(village_households)
     .where(_H.id == bindparam("household_id"))
     .values({name: bindparam(name) for name in _SAVED_COLUMNS})
+)
+_REPLACE_CIPHERTEXTS = (
+    update(village_households)
+    .where(_H.id == bindparam("household_id"))
+    .values({name: bindparam(name) for name in _CIPHERTEXT_COLUMNS})
 )
 
 
@@ -77,12 +85,13 @@ class SqlVillageRepository:
         self._connection = connection
 
     async def households_by_index(
-        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes]
+        self, institution_id: uuid.UUID, id_number_bidxs: Sequence[bytes], *, lock: bool = False
     ) -> Sequence[Household]:
         if not id_number_bidxs:
             return []
+        query = _by_index(self._connection.dialect.name)
         rows = await self._connection.execute(
-            _by_index(self._connection.dialect.name),
+            query.with_for_update() if lock else query,
             {"institution_id": institution_id, "bidxs": list(id_number_bidxs)},
         )
         return [_household(row) for row in rows]
@@ -101,12 +110,19 @@ class SqlVillageRepository:
             raise DomainError(ErrorCode.CONCURRENT_UPDATE) from None
 
     async def save_households(self, households: Sequence[Household]) -> None:
+        await self._update_each(_SAVE_HOUSEHOLD, _SAVED_COLUMNS, households)
+
+    async def replace_ciphertexts(self, households: Sequence[Household]) -> None:
+        await self._update_each(_REPLACE_CIPHERTEXTS, _CIPHERTEXT_COLUMNS, households)
+
+    async def _update_each(
+        self, statement: Any, columns: Sequence[str], households: Sequence[Household]
+    ) -> None:
         if households:
             await self._connection.execute(
-                _SAVE_HOUSEHOLD,
+                statement,
                 [
-                    {name: getattr(each, name) for name in _SAVED_COLUMNS}
-                    | {"household_id": each.id}
+                    {name: getattr(each, name) for name in columns} | {"household_id": each.id}
                     for each in households
                 ],
             )
@@ -139,11 +155,16 @@ class SqlVillageRepository:
         return result.rowcount == 1
 
     async def households_page(
-        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+        self,
+        institution_id: uuid.UUID,
+        village_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
     ) -> Sequence[Household]:
         query = (
             select(village_households)
-            .where(_H.village_id == village_id)
+            .where(_H.institution_id == institution_id, _H.village_id == village_id)
             .order_by(_H.id)
             .limit(limit)
         )
@@ -174,11 +195,18 @@ class SqlVillageRepository:
     async def add_import(self, record: RosterImport) -> None:
         await self._connection.execute(insert(roster_imports).values(_import_values(record)))
 
-    async def save_import(self, record: RosterImport) -> None:
+    async def save_import(self, record: RosterImport, *, saved_up_to: int) -> None:
         values = _import_values(record)
-        await self._connection.execute(
-            update(roster_imports).where(roster_imports.c.id == values.pop("id")).values(values)
+        result = await self._connection.execute(
+            update(roster_imports)
+            .where(
+                roster_imports.c.id == values.pop("id"),
+                roster_imports.c.lines_done == saved_up_to,
+            )
+            .values(values)
         )
+        if result.rowcount != 1:
+            raise DomainError(ErrorCode.CONCURRENT_UPDATE)
 
     async def imports_page(
         self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
