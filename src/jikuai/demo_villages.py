@@ -13,8 +13,9 @@ from jikuai.container import Services
 from jikuai.domain.customers.identity_numbers import id_check_character
 from jikuai.domain.shared.calendar import business_date
 from jikuai.domain.tenancy.actors import Actor
+from jikuai.domain.tenancy.model import VillageRating
 from jikuai.domain.villages.importing import RosterContent, import_roster
-from jikuai.domain.villages.model import RosterSource, VillageRating
+from jikuai.domain.villages.model import RosterSource
 from jikuai.domain.villages.rosters import Column, RosterRow
 from jikuai.persistence.engine import DatabaseSession
 

@@ -80,10 +80,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except (MultiPartException, ValueError):
             return bad_request("Unable to parse the multipart form")
         try:
-            payload = _with_files(form)
-        except ValueError as error:
-            return bad_request(str(error))
-        try:
+            try:
+                payload = _with_files(form)
+            except ValueError as error:
+                return bad_request(str(error))
             return await self._execute(request, payload)
         finally:
             await form.close()

@@ -14,11 +14,10 @@ import io
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from openpyxl import load_workbook
 
@@ -44,6 +43,7 @@ REQUIRED = frozenset(
     }
 )
 _XLSX_MAGIC = b"PK\x03\x04"
+MAX_UNPACKED_BYTES = 256 << 20  # a workbook's parts, unpacked; a province goes as CSV
 _READ_BYTES = 1 << 16
 
 
@@ -63,12 +63,16 @@ class RosterFile:
 
 
 def open_roster(stream: IO[bytes], name: str) -> RosterFile:
-    """The roster in `stream` (seekable): its digest and size are read in one pass first."""
+    """The roster in `stream` (seekable), its header checked: RosterFileError before anything
+    is imported if it cannot be. A CSV file is read once for its digest and lines; a workbook
+    also once through, to count its rows (what it declares of itself may be wrong)."""
     digest, lines, head = _scan(stream)
     content = RosterContent(RosterSource.FILE, name, digest)
     if head.startswith(_XLSX_MAGIC):
-        workbook_rows = _xlsx_rows(stream)
-        return RosterFile(content, max(workbook_rows - 1, 0), lambda: _xlsx_items(stream))
+        _check_unpacked_size(stream)
+        rows = sum(1 for _ in _xlsx_items(stream))
+        return RosterFile(content, rows, lambda: _xlsx_items(stream))
+    _check_header(_csv_items(stream))
     return RosterFile(content, max(lines - 1, 0), lambda: _csv_items(stream))
 
 
@@ -182,36 +186,73 @@ def _csv_items(stream: IO[bytes]) -> Iterator[RosterItem]:
             text.detach()
 
 
-def _xlsx_rows(stream: IO[bytes]) -> int:
-    """The first sheet's row count, as the workbook declares it."""
-    with _workbook(stream) as sheet:
-        return int(sheet.max_row or 0)
+def _check_header(items: Iterator[RosterItem]) -> None:
+    """Read as far as the first row, which checks the header; RosterFileError if it fails."""
+    try:
+        next(items, None)
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+def _check_unpacked_size(stream: IO[bytes]) -> None:
+    """A workbook is a zip: refuse one that would unpack to more than MAX_UNPACKED_BYTES, as a
+    small upload packed with a huge cell would."""
+    stream.seek(0)
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise RosterFileError("not a readable XLSX workbook") from None
+    finally:
+        stream.seek(0)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise RosterFileError(
+            f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // (1 << 20)} MiB; "
+            "send a large roster as CSV"
+        )
 
 
 def _xlsx_items(stream: IO[bytes]) -> Iterator[RosterItem]:
-    with _workbook(stream) as sheet:
+    """The first sheet's rows. Anything the workbook's parts hold that cannot be read makes the
+    file unreadable, whatever the library raised."""
+    try:
+        yield from _sheet_items(stream)
+    except RosterFileError:
+        raise
+    except Exception:
+        raise RosterFileError("not a readable XLSX workbook") from None
+
+
+def _sheet_items(stream: IO[bytes]) -> Iterator[RosterItem]:
+    stream.seek(0)
+    book = load_workbook(stream, read_only=True, data_only=True)
+    try:
+        if not book.worksheets:
+            raise RosterFileError("the workbook has no worksheet")
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # read every row, whatever size the sheet claims
         rows = sheet.iter_rows(values_only=True)
         columns = _header([_cell_text(cell) for cell in next(rows, ())])
+        width = max(columns) + 1
+        id_numbers = [at for at, column in columns.items() if column is Column.ID_NUMBER]
         for number, values in enumerate(rows, start=2):
             cells = [_cell_text(value) for value in values]
             if not any(cells):
                 continue
-            cells += [""] * (max(columns) + 1 - len(cells))
+            if any(_is_number(values[at]) for at in id_numbers if at < len(values)):
+                # A number cell keeps 15 digits of an 18-digit ID number: never trust one.
+                yield RowError(number, Column.ID_NUMBER, ErrorCode.INVALID_ID_NUMBER)
+                continue
+            cells += [""] * (width - len(cells))
             yield RosterRow(number, {column: cells[at] for at, column in columns.items()})
-
-
-@contextmanager
-def _workbook(stream: IO[bytes]) -> Iterator[Any]:
-    """The first worksheet of an XLSX stream, opened read-only (streamed rather than loaded)."""
-    stream.seek(0)
-    try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise RosterFileError("not a readable XLSX workbook") from None
-    try:
-        yield book.worksheets[0]
     finally:
         book.close()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _cell_text(value: object) -> str:

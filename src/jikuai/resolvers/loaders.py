@@ -22,6 +22,7 @@ from jikuai.domain.performance.model import Scheme
 from jikuai.domain.points.model import Redemption
 from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff, Village
+from jikuai.domain.villages.model import NO_PROGRESS, VillageProgress
 
 
 class HasId(Protocol):
@@ -81,6 +82,10 @@ class Loaders:
     @cached_property
     def village_by_id(self) -> DataLoader[uuid.UUID, Village | None]:
         return DataLoader(self._villages)
+
+    @cached_property
+    def village_progress(self) -> DataLoader[uuid.UUID, VillageProgress]:
+        return DataLoader(self._village_progress)
 
     @cached_property
     def branches_by_institution(self) -> DataLoader[uuid.UUID, list[Branch]]:
@@ -212,6 +217,10 @@ class Loaders:
 
     async def _villages(self, keys: list[uuid.UUID]) -> list[Village | None]:
         return _by_id(await (await self._reads()).tenancy.villages_by_id(keys), keys)
+
+    async def _village_progress(self, keys: list[uuid.UUID]) -> list[VillageProgress]:
+        found = await (await self._reads()).villages.progress_by_village(keys)
+        return [found.get(key, NO_PROGRESS) for key in keys]
 
     async def _branches_of(self, keys: list[uuid.UUID]) -> list[list[Branch]]:
         grouped: dict[uuid.UUID, list[Branch]] = defaultdict(list)

@@ -35,7 +35,9 @@ from jikuai.schema.relay import (
 from jikuai.schema.scalars import Sealed
 from jikuai.schema.tenancy import Branch
 
-strawberry.enum(model.VillageRating, name="VillageRating", description="信用村 grade of a village.")
+strawberry.enum(
+    tenancy.VillageRating, name="VillageRating", description="信用村 grade of a village."
+)
 strawberry.enum(
     model.PeerRating,
     name="PeerRating",
@@ -60,7 +62,10 @@ strawberry.enum(
 @strawberry.type(description="How far whole-village credit has come (整村授信进度).")
 class VillageCreditProgress:
     households: int = strawberry.field(description="Households on the rosters (建档户数).")
-    screened: int = strawberry.field(description="Households screened (评级户数).")
+    screened: int = strawberry.field(
+        description="Households rated by the scorecard (评级户数): those the admission rules "
+        "let through."
+    )
     pre_approved: int = strawberry.field(description="Households pre-approved (授信户数).")
     pre_approved_limit: Decimal = strawberry.field(
         description="Their pre-approved lines in total (授信总额), CNY."
@@ -69,7 +74,9 @@ class VillageCreditProgress:
         description="Heads of household who signed up in the app with their ID number."
     )
     activated: int = strawberry.field(description="Households that accepted the offer (激活).")
-    drawn: int = strawberry.field(description="Households that drew on a line (用信户数).")
+    drawn: int = strawberry.field(
+        description="Households that drew on a line of the product (用信户数)."
+    )
 
     @classmethod
     def of(cls, progress: model.VillageProgress) -> VillageCreditProgress:
@@ -92,7 +99,7 @@ class Village(Node):
         description="The village committee's contact (村委会联系人), e.g. 村委会主任."
     )
     committee_phone: str | None = strawberry.field(description="The committee's office phone.")
-    credit_rating: model.VillageRating | None = strawberry.field(
+    credit_rating: tenancy.VillageRating | None = strawberry.field(
         description="Its credit village grade (信用村评定), if rated."
     )
     rated_on: datetime.date | None = strawberry.field(description="When it was rated.")
@@ -119,11 +126,9 @@ class Village(Node):
         return Branch.of(found) if found else None
 
     @strawberry.field(description="How far whole-village credit has come here.")
-    async def credit_progress(self, info: Info[Context, None]) -> VillageCreditProgress | None:
-        found = await resolve.progress(
-            info.context, institution_id=None, branch_id=None, village_id=self._village.id
-        )
-        return VillageCreditProgress.of(found) if found else None
+    async def credit_progress(self, info: Info[Context, None]) -> VillageCreditProgress:
+        found = await info.context.loaders.village_progress.load(self._village.id)
+        return VillageCreditProgress.of(found)
 
     @strawberry.field(description="The households of its roster (花名册), masked.")
     async def households(
@@ -311,7 +316,7 @@ class VillageDetailsInput:
     committee_phone: str | None = strawberry.field(
         default=None, description="The committee's office phone."
     )
-    credit_rating: model.VillageRating | None = strawberry.field(
+    credit_rating: tenancy.VillageRating | None = strawberry.field(
         default=None, description="Its credit village grade; with `ratedOn`."
     )
     rated_on: datetime.date | None = strawberry.field(

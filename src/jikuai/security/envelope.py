@@ -19,6 +19,7 @@ import base64
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -36,7 +37,6 @@ CONTENT_ENCRYPTION = "A256GCM"
 MAX_ENVELOPE_BYTES = 8192
 FRESHNESS_SECONDS = 600
 
-_REGISTRY = JWERegistry(algorithms=[KEY_ALGORITHM, CONTENT_ENCRYPTION])
 _HEADER_NAMES = frozenset({"alg", "enc", "kid", "typ", "cty"})
 _PLAINTEXT_NAMES = frozenset({"f", "v", "iat"})
 _SEGMENT = re.compile(rb"[A-Za-z0-9_-]+")
@@ -65,7 +65,7 @@ class EnvelopeOpener:
             raise EnvelopeInvalid from None
         key = self._key_for(_header(parts[0]), now=now)
         try:
-            plaintext = decrypt_compact(raw, key, registry=_REGISTRY).plaintext
+            plaintext = decrypt_compact(raw, key, registry=_registry(max_bytes)).plaintext
         except (JoseError, ValueError, TypeError):
             raise EnvelopeInvalid from None
         return _value(plaintext, field=field, now=now)
@@ -100,9 +100,9 @@ def seal(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return encrypt_compact(
-        header, plaintext.encode("utf-8"), RSAKey.import_key(public_key), registry=_REGISTRY
-    )
+    encoded = plaintext.encode("utf-8")
+    registry = _registry(max(MAX_ENVELOPE_BYTES, 2 * len(encoded)))
+    return encrypt_compact(header, encoded, RSAKey.import_key(public_key), registry=registry)
 
 
 def load_client_public_key(pem: str) -> RSAPublicKey:
@@ -118,6 +118,15 @@ def load_client_public_key(pem: str) -> RSAPublicKey:
             f"the public key must be RSA of {_MIN_CLIENT_BITS} to {_MAX_CLIENT_BITS} bits"
         )
     return key
+
+
+@lru_cache(maxsize=8)
+def _registry(max_bytes: int) -> JWERegistry:
+    """Our two algorithms, and ciphertexts up to `max_bytes` (the library's own cap is 64 KiB,
+    below what a field app's batch may need)."""
+    registry = JWERegistry(algorithms=[KEY_ALGORITHM, CONTENT_ENCRYPTION])
+    registry.max_ciphertext_length = max(registry.max_ciphertext_length, max_bytes)
+    return registry
 
 
 def _header(segment: bytes) -> dict[str, Any]:

@@ -57,6 +57,7 @@ async def test_a_batch_that_does_not_open_or_is_not_rows(stack: Stack) -> None:
             "sealedRows", "[]", now=datetime.now(UTC) - timedelta(hours=1)
         ): "ENVELOPE_INVALID",
         stack.seal("sealedRows", '{"name": "x"}'): "INVALID_FILE",
+        stack.seal("sealedRows", "[" * 5000 + "]" * 5000): "INVALID_FILE",
         stack.seal("sealedRows", json.dumps([{}] * 1001)): "INVALID_LENGTH",
     }
     for sealed, code in cases.items():
@@ -240,3 +241,12 @@ async def test_a_household_declined_then_pre_approved_again_gets_a_new_entry(
     listed = await stack.gql(ENTRIES, token=risk)
     nodes = [edge["node"] for edge in listed["data"]["creditListEntries"]["edges"]]
     assert sorted(node["revokedAt"] is None for node in nodes) == [False, True]
+
+
+async def test_a_batch_of_a_thousand_rows(stack: Stack) -> None:
+    setup = await village_bank(stack)
+    officer = await stack.token(setup.username("o1"))
+    rows = [household(stack) for _ in range(1000)]
+    payload = await import_batch(stack, officer, setup.village_id, rows)
+    assert payload["userErrors"] == []
+    assert counts(payload) == (1000, 0, 0, 0)

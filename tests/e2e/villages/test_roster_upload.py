@@ -4,13 +4,17 @@ given a pre-approved line and a whitelist entry; the same file again changes not
 
 from __future__ import annotations
 
+import io
+import re
+import uuid
+import zipfile
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jikuai.persistence.tables.credit import credit_list_entries
-from jikuai.persistence.tables.villages import village_households
+from jikuai.persistence.tables.villages import roster_imports, village_households
 from tests.support.credit import customer_token, local_uuid
 from tests.support.stack import Stack
 from tests.support.villages import (
@@ -233,3 +237,61 @@ async def test_only_credit_staff_of_the_institution_import(stack: Stack) -> None
         ], response.text
     assert await stored_households(stack, setup.bank.institution.id) == []
     assert local_uuid(setup.village_id)
+
+
+def rewritten(workbook: bytes, part: str, change: Any) -> bytes:
+    """The workbook with one of its zipped parts changed by `change(text) -> text`."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                data = change(data.decode()).encode()
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+async def test_a_workbook_is_read_whole_whatever_size_it_claims(stack: Stack) -> None:
+    setup = await village_bank(stack)
+    token = await stack.token(setup.username("o1"))
+    content = roster_xlsx([household(stack) for _ in range(5)])
+    lying = rewritten(
+        content, "xl/worksheets/sheet1.xml", lambda xml: re.sub(r'<dimension ref="[^"]*"/>',
+                                                                '<dimension ref="A1"/>', xml)
+    )  # fmt: skip
+    payload = await upload(stack, token, setup.village_id, lying, "roster.xlsx")
+    assert counts(payload) == (5, 0, 0, 0)
+
+
+async def test_a_workbook_id_number_kept_as_a_number_is_refused(stack: Stack) -> None:
+    setup = await village_bank(stack)
+    token = await stack.token(setup.username("o1"))
+    row: dict[str, Any] = household(stack)
+    row["id_number"] = int(row["id_number"][:17] + "0")  # a number cell loses digits
+    payload = await upload(
+        stack, token, setup.village_id, roster_xlsx([row, household(stack)]), "r.xlsx"
+    )
+    assert counts(payload) == (1, 0, 0, 1)
+    assert [(e["line"], e["column"], e["code"]) for e in payload["rowErrors"]] == [
+        (2, "id_number", "INVALID_ID_NUMBER")
+    ]
+
+
+async def test_a_broken_workbook_is_refused_whole_and_leaves_no_run(stack: Stack) -> None:
+    setup = await village_bank(stack)
+    token = await stack.token(setup.username("o1"))
+    content = roster_xlsx([household(stack)])
+    broken = rewritten(content, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2])
+    for bad in (broken, roster_csv([household(stack)], header=["name", "phone"])):
+        payload = await upload(stack, token, setup.village_id, bad, "r.xlsx")
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+            (["file"], "INVALID_FILE")
+        ]
+    async with stack.services.database.primary.connect() as connection:
+        runs = await connection.scalar(
+            select(func.count()).where(
+                roster_imports.c.village_id == uuid.UUID(local_uuid(setup.village_id))
+            )
+        )
+    assert runs == 0

@@ -199,8 +199,12 @@ def variables(applicant: Applicant, request: Request) -> dict[str, object]:
 def _admit(terms: ProductTerms, inputs: dict[str, object]) -> list[RuleResult]:
     results = []
     for rule in terms.admission_rules:
-        read = _compiled(rule.expression).variables
-        passed = _passes(rule.expression, tuple((n, inputs[n]) for n in read if n in inputs))
+        try:
+            read = _compiled(rule.expression).variables
+        except ExpressionError:
+            passed = False  # a rule that cannot be parsed never admits anyone
+        else:
+            passed = _passes(rule.expression, tuple((n, inputs[n]) for n in read if n in inputs))
         results.append(RuleResult(rule.name, passed, None if passed else rule.reason_code))
     return results
 

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from jikuai.domain.villages.model import VillageRating
-
 
 class InstitutionKind(StrEnum):
     PROVINCE = "PROVINCE"
@@ -49,6 +47,14 @@ class Branch:
     institution_id: uuid.UUID
     code: str
     name: str
+
+
+class VillageRating(StrEnum):
+    """The credit village grade (信用村评定) the bank gives a village with its committee."""
+
+    AAA = "AAA"
+    AA = "AA"
+    A = "A"
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,8 +60,8 @@ ChunkDone = Callable[[RosterImport, Sequence[RowError]], None]
 
 @dataclass(frozen=True, slots=True)
 class RosterContent:
-    """What is imported and how it is known again: a file by the SHA-256 of its bytes, a
-    batch by the key its sender gave it."""
+    """What is imported and how it is known again: by the SHA-256 of its content (a file's
+    bytes, a batch's JSON)."""
 
     source: RosterSource
     name: str
@@ -167,7 +167,9 @@ async def _start(
         if product is None or not product.active:
             raise DomainError(ErrorCode.PRODUCT_NOT_OFFERED, field=("villageId",))
         rate, _ = await contract_rate(uow, product.terms, today)
-        record = await uow.villages.unfinished_import(village.id, content.digest)
+        record = await uow.villages.unfinished_import(
+            village.institution_id, village.id, content.digest
+        )
         if record is None:
             record = _new_record(village, content, actor, now)
             await uow.villages.add_import(record)

@@ -14,8 +14,8 @@ from jikuai.domain.ports import Repositories, UnitOfWork
 from jikuai.domain.shared.errors import DomainError, DomainErrors, ErrorCode, PermissionDenied
 from jikuai.domain.shared.ids import new_id
 from jikuai.domain.tenancy.actors import Actor
-from jikuai.domain.tenancy.model import Role, Village
-from jikuai.domain.villages.model import VillageProgress, VillageRating
+from jikuai.domain.tenancy.model import Role, Village, VillageRating
+from jikuai.domain.villages.model import VillageProgress
 
 VILLAGE_KEEPERS = frozenset({Role.INSTITUTION_ADMIN, Role.BRANCH_MANAGER})
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -98,13 +98,15 @@ async def update_village(
     return village
 
 
+def follows_villages(actor: Actor) -> bool:
+    """Credit staff follow their institution's villages, province staff every institution's."""
+    return actor.is_staff and (actor.sees_all_institutions or actor.role in CREDIT_STAFF)
+
+
 def sees_villages_of(actor: Actor, institution_id: uuid.UUID) -> bool:
-    """Credit staff see their institution's villages, province staff every institution's."""
-    if not actor.is_staff:
-        return False
-    if actor.sees_all_institutions:
-        return True
-    return actor.role in CREDIT_STAFF and actor.institution_id == institution_id
+    return follows_villages(actor) and (
+        actor.sees_all_institutions or actor.institution_id == institution_id
+    )
 
 
 async def credit_progress(
@@ -118,7 +120,7 @@ async def credit_progress(
     """The figures of one village, one branch, or one institution (by default the actor's; for
     province staff, with nothing named, the whole province). None for a village or branch the
     actor may not see, or that does not exist."""
-    if not actor.is_staff or not (actor.sees_all_institutions or actor.role in CREDIT_STAFF):
+    if not follows_villages(actor):
         raise PermissionDenied
     if sum(each is not None for each in (institution_id, branch_id, village_id)) > 1:
         raise DomainError(ErrorCode.INVALID_SCOPE)

@@ -11,14 +11,6 @@ from enum import StrEnum
 from jikuai.domain.customers.identity_numbers import Gender
 
 
-class VillageRating(StrEnum):
-    """The credit village grade (信用村评定) the bank gives a village with its committee."""
-
-    AAA = "AAA"
-    AA = "AA"
-    A = "A"
-
-
 class PeerRating(StrEnum):
     """A household's rating by the village's peer review (信用户评定)."""
 
@@ -103,12 +95,15 @@ class VillageProgress:
     """How far whole-village credit has come in a village, branch or institution."""
 
     households: int  # on the rosters
-    screened: int
+    screened: int  # rated by the scorecard (评级): the admission rules let them through
     pre_approved: int
     pre_approved_limit: Decimal
     registered: int  # signed up in the app with a matching ID number
     activated: int  # accepted the offer
-    drawn: int  # drew on the line at least once
+    drawn: int  # drew on a line of the product at least once
+
+
+NO_PROGRESS = VillageProgress(0, 0, 0, Decimal("0.00"), 0, 0, 0)
 
 
 class RosterSource(StrEnum):

@@ -52,7 +52,9 @@ class VillageRepository(Protocol):
         limit: int,
     ) -> Sequence[Household]: ...
 
-    async def unfinished_import(self, village_id: uuid.UUID, digest: bytes) -> RosterImport | None:
+    async def unfinished_import(
+        self, institution_id: uuid.UUID, village_id: uuid.UUID, digest: bytes
+    ) -> RosterImport | None:
         """The latest run of this content for the village that has not completed."""
 
     async def imports_by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[RosterImport]: ...
@@ -62,7 +64,12 @@ class VillageRepository(Protocol):
         stood at `saved_up_to` lines: then CONCURRENT_UPDATE."""
 
     async def imports_page(
-        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+        self,
+        institution_id: uuid.UUID,
+        village_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
     ) -> Sequence[RosterImport]:
         """The village's imports, newest first."""
 
@@ -74,3 +81,8 @@ class VillageRepository(Protocol):
         village_id: uuid.UUID | None,
     ) -> VillageProgress:
         """The figures of whole-village credit over the households in scope."""
+
+    async def progress_by_village(
+        self, village_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, VillageProgress]:
+        """Each village's figures (a village with no household has none)."""

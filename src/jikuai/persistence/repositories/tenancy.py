@@ -8,8 +8,15 @@ from typing import Any
 from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jikuai.domain.tenancy.model import Branch, Institution, InstitutionKind, Role, Staff, Village
-from jikuai.domain.villages.model import VillageRating
+from jikuai.domain.tenancy.model import (
+    Branch,
+    Institution,
+    InstitutionKind,
+    Role,
+    Staff,
+    Village,
+    VillageRating,
+)
 from jikuai.persistence.tables.tenancy import branches, institutions, staff, villages
 
 _INSTITUTIONS_BY_ID = select(institutions).where(

@@ -38,7 +38,7 @@ from jikuai.domain.villages.model import (
 from jikuai.persistence.bulk import UniqueViolation, insert_rows
 from jikuai.persistence.lists import one_of
 from jikuai.persistence.tables.base import money
-from jikuai.persistence.tables.credit import loans
+from jikuai.persistence.tables.credit import loan_products, loans
 from jikuai.persistence.tables.tenancy import villages
 from jikuai.persistence.tables.villages import roster_imports, village_households
 
@@ -172,10 +172,13 @@ class SqlVillageRepository:
             query = query.where(_H.id > after)
         return [_household(row) for row in await self._connection.execute(query)]
 
-    async def unfinished_import(self, village_id: uuid.UUID, digest: bytes) -> RosterImport | None:
+    async def unfinished_import(
+        self, institution_id: uuid.UUID, village_id: uuid.UUID, digest: bytes
+    ) -> RosterImport | None:
         query = (
             select(roster_imports)
             .where(
+                roster_imports.c.institution_id == institution_id,
                 roster_imports.c.village_id == village_id,
                 roster_imports.c.digest == digest,
                 roster_imports.c.status == ImportStatus.RUNNING.value,
@@ -209,11 +212,19 @@ class SqlVillageRepository:
             raise DomainError(ErrorCode.CONCURRENT_UPDATE)
 
     async def imports_page(
-        self, village_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+        self,
+        institution_id: uuid.UUID,
+        village_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
     ) -> Sequence[RosterImport]:
         query = (
             select(roster_imports)
-            .where(roster_imports.c.village_id == village_id)
+            .where(
+                roster_imports.c.institution_id == institution_id,
+                roster_imports.c.village_id == village_id,
+            )
             .order_by(roster_imports.c.id.desc())
             .limit(limit)
         )
@@ -228,19 +239,7 @@ class SqlVillageRepository:
         branch_id: uuid.UUID | None,
         village_id: uuid.UUID | None,
     ) -> VillageProgress:
-        pre_approved = _H.outcome == ScreeningOutcome.PRE_APPROVED.value
-        drawn = exists().where(
-            loans.c.customer_id == _H.customer_id, loans.c.credit_line_id.is_not(None)
-        )
-        query = select(
-            func.count(),
-            func.count(_H.screened_on),
-            _sum(case((pre_approved, 1), else_=0)),
-            type_coerce(func.sum(_H.pre_approved_limit), money()),
-            func.count(_H.customer_id),
-            func.count(_H.accepted_at),
-            _sum(case((drawn, 1), else_=0)),
-        ).select_from(village_households)
+        query = select(*_PROGRESS).select_from(village_households)
         if institution_id is not None:
             query = query.where(_H.institution_id == institution_id)
         if village_id is not None:
@@ -249,21 +248,61 @@ class SqlVillageRepository:
             query = query.join(villages, villages.c.id == _H.village_id).where(
                 villages.c.branch_id == branch_id
             )
-        row = (await self._connection.execute(query)).one()
-        households, screened, approved, limit, registered, activated, drew = row
-        return VillageProgress(
-            households=households,
-            screened=screened,
-            pre_approved=approved or 0,
-            pre_approved_limit=limit if limit is not None else ZERO,
-            registered=registered,
-            activated=activated,
-            drawn=drew or 0,
+        return _progress((await self._connection.execute(query)).one())
+
+    async def progress_by_village(
+        self, village_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, VillageProgress]:
+        query = (
+            select(_H.village_id, *_PROGRESS)
+            .where(one_of(_H.village_id, "ids", self._connection.dialect.name))
+            .group_by(_H.village_id)
         )
+        rows = await self._connection.execute(query, {"ids": list(village_ids)})
+        return {row[0]: _progress(row[1:]) for row in rows}
 
 
-def _sum(value: Any) -> Any:
-    return type_coerce(func.sum(value), Integer)
+def _drawn() -> Any:
+    """The household's head drew on a line of the product it was screened for (any version)."""
+    screened_for, drawn_on = loan_products.alias("screened_for"), loan_products.alias("drawn_on")
+    return (
+        exists()
+        .select_from(loans.join(drawn_on, drawn_on.c.id == loans.c.product_id), screened_for)
+        .where(
+            loans.c.customer_id == _H.customer_id,
+            loans.c.credit_line_id.is_not(None),
+            screened_for.c.id == _H.product_id,
+            drawn_on.c.code == screened_for.c.code,
+        )
+        .correlate(village_households)
+    )
+
+
+# The figures of `VillageProgress`, in its order, over the households selected.
+_PROGRESS = (
+    func.count(),
+    func.count(_H.score),  # reached the scorecard (评级): admission rules passed
+    type_coerce(
+        func.sum(case((_H.outcome == ScreeningOutcome.PRE_APPROVED.value, 1), else_=0)), Integer
+    ),
+    type_coerce(func.sum(_H.pre_approved_limit), money()),
+    func.count(_H.customer_id),
+    func.count(_H.accepted_at),
+    type_coerce(func.sum(case((_drawn(), 1), else_=0)), Integer),
+)
+
+
+def _progress(row: Sequence[Any]) -> VillageProgress:
+    households, screened, approved, limit, registered, activated, drew = row
+    return VillageProgress(
+        households=households,
+        screened=screened,
+        pre_approved=approved or 0,
+        pre_approved_limit=limit if limit is not None else ZERO,
+        registered=registered,
+        activated=activated,
+        drawn=drew or 0,
+    )
 
 
 def _household(row: Row[Any]) -> Household:

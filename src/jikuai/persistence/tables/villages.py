@@ -11,6 +11,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -44,7 +45,7 @@ village_households = Table(
     Column("outcome", String(16), nullable=False),
     Column("score", Integer, nullable=True),
     Column("grade", String(4), nullable=True),
-    Column("reasons", String(200), nullable=False),
+    Column("reasons", Text, nullable=False),
     Column("pre_approved_limit", money(), nullable=True),
     Column("screened_on", Date, nullable=False),
     Column("offer_expires_on", Date, nullable=True),
@@ -59,8 +60,8 @@ village_households = Table(
     Index(None, "key_id", "id"),
 )
 
-# One run of a roster import. A file is known by the SHA-256 of its content (a field app's batch
-# by its key): running the same file again for the village resumes a run that did not finish.
+# One run of a roster import. The content is known by its SHA-256 (a file's bytes, a batch's
+# JSON): the same content again for the village resumes a run that did not finish.
 roster_imports = Table(
     "roster_imports",
     metadata,
@@ -82,6 +83,6 @@ roster_imports = Table(
     Column("imported_by", ForeignKey("staff.id"), nullable=True),
     Column("started_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime, nullable=True),
-    Index(None, "village_id", "digest", "status"),
-    Index(None, "institution_id", "id"),
+    Index(None, "institution_id", "village_id", "digest", "status"),
+    Index(None, "institution_id", "village_id", "id"),
 )

@@ -56,13 +56,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("roster_imports", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_roster_imports_institution_id_id"),
-            ["institution_id", "id"],
+            batch_op.f("ix_roster_imports_institution_id_village_id_id"),
+            ["institution_id", "village_id", "id"],
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_roster_imports_village_id_digest_status"),
-            ["village_id", "digest", "status"],
+            batch_op.f("ix_roster_imports_institution_id_village_id_digest_status"),
+            ["institution_id", "village_id", "digest", "status"],
             unique=False,
         )
 
@@ -91,7 +91,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("score", sa.Integer(), nullable=True),
         sa.Column("grade", sa.String(length=4), nullable=True),
-        sa.Column("reasons", sa.String(length=200), nullable=False),
+        sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("pre_approved_limit", sa.BigInteger(), nullable=True),
         sa.Column("screened_on", sa.Date(), nullable=False),
         sa.Column("offer_expires_on", sa.Date(), nullable=True),
@@ -180,7 +180,7 @@ def downgrade() -> None:
 
     op.drop_table("village_households")
     with op.batch_alter_table("roster_imports", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_roster_imports_village_id_digest_status"))
-        batch_op.drop_index(batch_op.f("ix_roster_imports_institution_id_id"))
+        batch_op.drop_index(batch_op.f("ix_roster_imports_institution_id_village_id_digest_status"))
+        batch_op.drop_index(batch_op.f("ix_roster_imports_institution_id_village_id_id"))
 
     op.drop_table("roster_imports")
