@@ -172,7 +172,7 @@ async def import_file(
     async def imported() -> tuple[RosterImport, list[RowError]]:
         await _may_import(context, village_id)
         try:
-            roster = open_roster(file, name)
+            roster = await asyncio.to_thread(open_roster, file, name)  # reads the whole file
         except RosterFileError:
             raise DomainError(ErrorCode.INVALID_FILE, field=("file",)) from None
         if roster.rows > MAX_FILE_ROWS:

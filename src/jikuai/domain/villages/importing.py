@@ -18,6 +18,7 @@ entry: its line is open, and only its roster facts are updated.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -181,8 +182,11 @@ async def _start(
 async def _import_chunk(
     uow: UnitOfWork, run: _Run, vault: HouseholdVault, chunk: Sequence[RosterItem], today: date
 ) -> list[RowError]:
-    """Check, match, screen and write one chunk; count it on the run's record. The refused."""
-    accepted, errors = _checked(run, vault, chunk, today)
+    """Check, match, screen and write one chunk; count it on the run's record. The refused.
+
+    Checking, encrypting and screening are pure computation: they run in a worker thread, so a
+    server importing a roster goes on answering its other requests meanwhile."""
+    accepted, errors = await asyncio.to_thread(_checked, run, vault, chunk, today)
     institution_id = run.village.institution_id
     indexes = [index for _, index in accepted]
     known = {
@@ -196,9 +200,36 @@ async def _import_chunk(
         each.id_number_bidx: each.id
         for each in await uow.customers.by_id_number_bidx(institution_id, indexes)
     }
+    writes = await asyncio.to_thread(
+        _writes, run, vault, accepted, _Known(known, blacklisted, entries, signed_up), today
+    )
+    await writes.flush(uow)
+    _count(run.record, chunk, errors, writes)
+    return errors
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the database holds of a chunk's households: by blind index, the households, those
+    blacklisted and the customers signed up; their whitelist entries by id."""
+
+    households: dict[bytes, Household]
+    blacklisted: set[bytes]
+    entries: dict[uuid.UUID, CreditListEntry]
+    signed_up: dict[bytes, uuid.UUID]
+
+
+def _writes(
+    run: _Run,
+    vault: HouseholdVault,
+    accepted: list[tuple[HouseholdFacts, bytes]],
+    known: _Known,
+    today: date,
+) -> _Writes:
+    """What the chunk's good rows write, each against what the database holds of it."""
     writes = _Writes()
     for facts, index in accepted:
-        existing = known.get(index)
+        existing = known.households.get(index)
         digest = vault.digest(facts)
         if existing and existing.digest == digest and existing.village_id == run.village.id:
             run.record.unchanged += 1
@@ -207,15 +238,13 @@ async def _import_chunk(
             household = _household(run, vault, facts, index, digest, screening, existing)
             writes.changed.append(_carried_over(household, existing, offer=True))
         else:
-            screening = run.screener.screen(facts, blacklisted=index in blacklisted)
+            screening = run.screener.screen(facts, blacklisted=index in known.blacklisted)
             household = _household(run, vault, facts, index, digest, screening, existing)
             if existing is not None:
                 household = _carried_over(household, existing, offer=False)
-            household.customer_id = household.customer_id or signed_up.get(index)
-            writes.screened(run, facts, household, entries, today, previous=existing)
-    await writes.flush(uow)
-    _count(run.record, chunk, errors, writes)
-    return errors
+            household.customer_id = household.customer_id or known.signed_up.get(index)
+            writes.screened(run, facts, household, known.entries, today, previous=existing)
+    return writes
 
 
 def _checked(
