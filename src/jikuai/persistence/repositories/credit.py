@@ -63,7 +63,7 @@ from jikuai.domain.credit.products import LoanProduct, LprRate, LprTenor, Produc
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.tenancy.actors import ActorKind
 from jikuai.persistence.bulk import insert_rows
-from jikuai.persistence.lists import one_of
+from jikuai.persistence.lists import among
 from jikuai.persistence.repositories.identity import insert_unless_exists
 from jikuai.persistence.tables.credit import (
     application_transitions,
@@ -152,20 +152,20 @@ _SAVE_LIST_ENTRY = (
 
 @cache
 def _entries_by_id(dialect: str) -> Select[Any]:
-    return select(credit_list_entries).where(one_of(credit_list_entries.c.id, "ids", dialect))
+    return among(select(credit_list_entries), credit_list_entries.c.id, "ids", dialect)
 
 
 @cache
 def _blacklisted_among(dialect: str) -> Select[Any]:
     entries = credit_list_entries.c
-    return select(entries.id_number_bidx).where(
+    query = select(entries.id_number_bidx).where(
         entries.institution_id == bindparam("institution_id"),
         entries.kind == ListKind.BLACKLIST.value,
-        one_of(entries.id_number_bidx, "bidxs", dialect),
         entries.revoked_at.is_(None),
         entries.valid_from <= bindparam("day"),
         or_(entries.valid_until.is_(None), entries.valid_until >= bindparam("day")),
     )
+    return among(query, entries.id_number_bidx, "bidxs", dialect)
 
 
 _ENTRIES_FOR_ID_NUMBER = select(credit_list_entries).where(
@@ -340,7 +340,7 @@ class SqlCreditListRepository:
         if not ids:
             return []
         rows = await self._connection.execute(
-            _entries_by_id(self._connection.dialect.name), {"ids": list(ids)}
+            _entries_by_id(self._connection.dialect.name), {"ids": list(set(ids))}
         )
         return [_entry(row) for row in rows]
 
@@ -351,7 +351,7 @@ class SqlCreditListRepository:
             return set()
         rows = await self._connection.execute(
             _blacklisted_among(self._connection.dialect.name),
-            {"institution_id": institution_id, "bidxs": list(id_number_bidxs), "day": day},
+            {"institution_id": institution_id, "bidxs": list(set(id_number_bidxs)), "day": day},
         )
         return {row.id_number_bidx for row in rows}
 

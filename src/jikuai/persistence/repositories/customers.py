@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from jikuai.domain.customers.identity_numbers import Gender
 from jikuai.domain.customers.model import Customer, CustomerFilter, Segment
 from jikuai.domain.shared.errors import DomainError, ErrorCode
-from jikuai.persistence.lists import one_of
+from jikuai.persistence.lists import among
 from jikuai.persistence.tables.customers import customers
 
 # Hot statements are built once; SQLAlchemy then reuses their compiled form on every call.
@@ -65,7 +65,7 @@ class SqlCustomerRepository:
     ) -> Sequence[Customer]:
         rows = await self._connection.execute(
             _by_id_number_bidx(self._connection.dialect.name),
-            {"institution_id": institution_id, "bidxs": list(id_number_bidxs)},
+            {"institution_id": institution_id, "bidxs": list(set(id_number_bidxs))},
         )
         return [_customer(row) for row in rows]
 
@@ -155,7 +155,5 @@ def _customer(row: Row[Any]) -> Customer:
 
 @cache
 def _by_id_number_bidx(dialect: str) -> Select[Any]:
-    return select(customers).where(
-        customers.c.institution_id == bindparam("institution_id"),
-        one_of(customers.c.id_number_bidx, "bidxs", dialect),
-    )
+    query = select(customers).where(customers.c.institution_id == bindparam("institution_id"))
+    return among(query, customers.c.id_number_bidx, "bidxs", dialect)

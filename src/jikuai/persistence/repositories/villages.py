@@ -36,7 +36,7 @@ from jikuai.domain.villages.model import (
     VillageProgress,
 )
 from jikuai.persistence.bulk import UniqueViolation, insert_rows
-from jikuai.persistence.lists import one_of
+from jikuai.persistence.lists import among
 from jikuai.persistence.tables.base import money
 from jikuai.persistence.tables.credit import loan_products, loans
 from jikuai.persistence.tables.tenancy import villages
@@ -67,10 +67,8 @@ _REPLACE_CIPHERTEXTS = (
 
 @cache
 def _by_index(dialect: str) -> Select[Any]:
-    return select(village_households).where(
-        _H.institution_id == bindparam("institution_id"),
-        one_of(_H.id_number_bidx, "bidxs", dialect),
-    )
+    query = select(village_households).where(_H.institution_id == bindparam("institution_id"))
+    return among(query, _H.id_number_bidx, "bidxs", dialect)
 
 
 _BY_ID = select(village_households).where(_H.id.in_(bindparam("ids", expanding=True)))
@@ -91,8 +89,8 @@ class SqlVillageRepository:
             return []
         query = _by_index(self._connection.dialect.name)
         rows = await self._connection.execute(
-            query.with_for_update() if lock else query,
-            {"institution_id": institution_id, "bidxs": list(id_number_bidxs)},
+            query.with_for_update(of=village_households) if lock else query,
+            {"institution_id": institution_id, "bidxs": list(set(id_number_bidxs))},
         )
         return [_household(row) for row in rows]
 
@@ -253,12 +251,10 @@ class SqlVillageRepository:
     async def progress_by_village(
         self, village_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, VillageProgress]:
-        query = (
-            select(_H.village_id, *_PROGRESS)
-            .where(one_of(_H.village_id, "ids", self._connection.dialect.name))
-            .group_by(_H.village_id)
-        )
-        rows = await self._connection.execute(query, {"ids": list(village_ids)})
+        query = among(
+            select(_H.village_id, *_PROGRESS), _H.village_id, "ids", self._connection.dialect.name
+        ).group_by(_H.village_id)
+        rows = await self._connection.execute(query, {"ids": list(set(village_ids))})
         return {row[0]: _progress(row[1:]) for row in rows}
 
 
