@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench import api, credit, dataset, performance, points, report, servers
+from bench import api, credit, dataset, performance, points, report, servers, villages
 from bench.load import LoadResult, LoadSettings, Scenario, http_post, run_scenario
 from jikuai.config import DEMO_PASSWORD, Settings
 from jikuai.domain.shared.calendar import business_date
@@ -64,6 +64,11 @@ class Options:
     explain: bool
     cold_runs: int
     warm_runs: int
+    villages_only: bool
+    villages_database_url: str
+    villages_redis_url: str
+    villages_households: int
+    villages_profile: int
 
 
 def _options(argv: list[str] | None) -> Options:
@@ -164,7 +169,9 @@ def _options(argv: list[str] | None) -> Options:
         "--reuse",
         action="store_true",
         help="with --performance-only: keep the data this bench built from the migrations as they "
-        "are now instead of building it again (minutes)",
+        "are now instead of building it again (minutes); with --villages-only: keep the roster "
+        "files in a folder of their own and use them again when they were written for the same "
+        "number of households",
     )
     parser.add_argument(
         "--explain",
@@ -178,11 +185,57 @@ def _options(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--warm-runs", type=int, default=100, help="with --performance-only: warm runs (100)"
     )
+    parser.add_argument(
+        "--villages-only",
+        action="store_true",
+        help="run only the whole-village credit phase (a province's household rosters, one CSV "
+        "file per village, imported by one process and then by two), in its own database and "
+        "Redis database",
+    )
+    parser.add_argument(
+        "--villages-database-url",
+        default=env("JIKUAI_BENCH_VILLAGES_DATABASE_URL", villages.DEFAULT_DATABASE_URL),
+        help="PostgreSQL URL of the whole-village credit phase; its schema public is dropped and "
+        "rebuilt before each import (JIKUAI_BENCH_VILLAGES_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--villages-redis-url",
+        default=env("JIKUAI_BENCH_VILLAGES_REDIS_URL", villages.DEFAULT_REDIS_URL),
+        help="Redis URL of the whole-village credit phase; its database is flushed before each "
+        "import (JIKUAI_BENCH_VILLAGES_REDIS_URL)",
+    )
+    parser.add_argument(
+        "--villages-households",
+        type=int,
+        default=int(env("JIKUAI_BENCH_VILLAGES_HOUSEHOLDS", str(villages.HOUSEHOLDS))),
+        help="with --villages-only: households in the province; fewer make a part of it, with "
+        "villages of the same size (JIKUAI_BENCH_VILLAGES_HOUSEHOLDS, 1620000)",
+    )
+    parser.add_argument(
+        "--villages-profile",
+        type=int,
+        default=0,
+        metavar="FILES",
+        help="with --villages-only: afterwards, on a fresh database, import this many village "
+        "files in this process under cProfile and print where the time went (0: no profile)",
+    )
     arguments = parser.parse_args(argv)
-    if sum((arguments.credit_only, arguments.points_only, arguments.performance_only)) > 1:
-        parser.error("--credit-only, --points-only and --performance-only exclude each other")
-    if (arguments.reuse or arguments.explain) and not arguments.performance_only:
-        parser.error("--reuse and --explain go with --performance-only")
+    phases = (
+        arguments.credit_only,
+        arguments.points_only,
+        arguments.performance_only,
+        arguments.villages_only,
+    )
+    if sum(phases) > 1:
+        parser.error(
+            "--credit-only, --points-only, --performance-only and --villages-only go alone"
+        )
+    if arguments.reuse and not (arguments.performance_only or arguments.villages_only):
+        parser.error("--reuse goes with --performance-only or --villages-only")
+    if arguments.explain and not arguments.performance_only:
+        parser.error("--explain goes with --performance-only")
+    if arguments.villages_households < 1 or arguments.villages_profile < 0:
+        parser.error("at least one household, and no negative number of files to profile")
     if arguments.cold_runs < 1 or arguments.warm_runs < 1:
         parser.error("at least one cold run and one warm run")
     if arguments.duration <= 0 or arguments.warmup < 0 or arguments.concurrency < 1:
@@ -210,6 +263,11 @@ def _options(argv: list[str] | None) -> Options:
         explain=arguments.explain,
         cold_runs=arguments.cold_runs,
         warm_runs=arguments.warm_runs,
+        villages_only=arguments.villages_only,
+        villages_database_url=arguments.villages_database_url,
+        villages_redis_url=arguments.villages_redis_url,
+        villages_households=arguments.villages_households,
+        villages_profile=arguments.villages_profile,
     )
 
 
@@ -320,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"Jikuai bench, {started:%Y-%m-%d %H:%M:%S} UTC")
     if options.performance_only:
         return _bench_performance(options, started, base_env)
+    if options.villages_only:
+        return _bench_villages(options, started, base_env)
     one_phase = options.credit_only or options.points_only
     ports = (options.port,) if one_phase else (options.port, options.handwritten_port)
     for port in ports:
@@ -791,6 +851,264 @@ def _performance_http(
         raise RuntimeError(f"{error}\n{server.log_tail()}") from error
     finally:
         server.stop()
+
+
+def _bench_villages(options: Options, started: datetime, base_env: dict[str, str]) -> int:
+    """`--villages-only`: the province's roster files (written, or reused with `--reuse`), then
+    on a fresh database each time their import by one process and by two, each checked against
+    the files, then a sample imported again, which must change nothing."""
+    code = _code_version()
+    sources = villages.source_digest()
+    _say(f"code: {code}, sources {sources}")
+    plan = villages.province(options.villages_households)
+    _say("\n## Whole-village credit: the province")
+    _say(
+        f"{len(plan.members)} institutions, {plan.branches} branches, {len(plan.villages):,} "
+        f"villages, {plan.households:,} households (seed {plan.seed!r})"
+    )
+    try:
+        redis_version = asyncio.run(dataset.check_redis(options.villages_redis_url))
+        postgres_version = asyncio.run(dataset.reset_database(options.villages_database_url))
+    except dataset.ServiceUnavailable as error:
+        _say(f"bench: {error}")
+        return 2
+    server = asyncio.run(villages.server_settings(options.villages_database_url))
+    _say(
+        f"PostgreSQL {postgres_version}: "
+        + ", ".join(f"{name}={value}" for name, value in server.items())
+        + f"; Redis {redis_version}"
+    )
+    folder = (
+        villages.kept_folder(plan)
+        if options.reuse
+        else Path(tempfile.mkdtemp(prefix="jikuai-bench-villages-"))
+    )
+    data_dir = Path(tempfile.mkdtemp(prefix="jikuai-bench-"))
+    try:
+        rosters = villages.rosters(
+            plan, folder, reuse=options.reuse, today=business_date(datetime.now(UTC)), say=_say
+        )
+        _print_rosters(rosters)
+        measured = _villages_runs(options, plan, rosters, base_env, data_dir)
+    except RuntimeError as error:
+        _say(f"\nbench failed: {error}")
+        return 1
+    finally:
+        for kept, path in (
+            (options.keep_data, data_dir),
+            (options.keep_data or options.reuse, folder),
+        ):
+            if kept:
+                _say(f"folder kept: {path}")
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+    sources_after = villages.source_digest()
+    if sources_after != sources:
+        _say(
+            f"\nwarning: the project's sources changed during the run ({sources} then "
+            f"{sources_after}): each import ran the code of the moment it started"
+        )
+    document = {
+        "started_at": started.isoformat(),
+        "environment": report.environment(
+            postgresql=postgres_version, redis=redis_version, settings=server
+        ),
+        "commands": {"bench": [sys.executable, "-m", "bench", *(sys.argv[1:])]},
+        "code": code,
+        "sources": {"before": sources, "after": sources_after},
+        "villages": {
+            "database_url": options.villages_database_url,
+            "redis_url": options.villages_redis_url,
+            "province": {
+                "seed": plan.seed,
+                "institutions": len(plan.members),
+                "branches": plan.branches,
+                "villages": len(plan.villages),
+                "households": plan.households,
+            },
+            "files": {
+                "count": len(rosters.files),
+                "rows": rosters.rows,
+                "bad_rows": rosters.bad,
+                "bytes": rosters.bytes,
+                "write_seconds": rosters.seconds,
+                "written_on": rosters.made_on.isoformat(),
+                "reused": rosters.reused,
+            },
+            **measured,
+        },
+    }
+    path = report.save(RESULTS, started, document)
+    _say(f"\nresults saved to {path.relative_to(ROOT)}")
+    return 0
+
+
+def _print_rosters(rosters: villages.Rosters) -> None:
+    how = (
+        f"reused (--reuse), written on {rosters.made_on} in {rosters.seconds:.1f} s"
+        if rosters.reused
+        else f"written in {rosters.seconds:.1f} s (untimed)"
+    )
+    _say(
+        f"files: {len(rosters.files):,} CSV files, {rosters.rows:,} rows, {rosters.bad:,} of them "
+        f"bad on purpose ({', '.join(villages.FAULTS)}: one fault a row), "
+        f"{rosters.bytes / 2**20:,.1f} MiB in {rosters.directory}; {how}"
+    )
+
+
+def _villages_runs(
+    options: Options,
+    plan: villages.Province,
+    rosters: villages.Rosters,
+    base_env: dict[str, str],
+    data_dir: Path,
+) -> dict[str, Any]:
+    """The timed imports, each on a fresh database, their checks, the import again of a
+    sample, and with `--villages-profile` a profile; what the results file keeps of them."""
+    env = base_env | {
+        "JIKUAI_ENV": "development",
+        "JIKUAI_DATA_DIR": str(data_dir),
+        "JIKUAI_DATABASE_URL": options.villages_database_url,
+        "JIKUAI_REDIS_URL": options.villages_redis_url,
+        "JIKUAI_LOG_LEVEL": "WARNING",
+    }
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=options.villages_database_url,
+        redis_url=options.villages_redis_url,
+        log_level="WARNING",
+    )
+    _run_cli([servers.venv_script("jikuai"), "keys", "generate"], env)
+    runs: list[villages.Run] = []
+    checks: list[villages.Held] = []
+    for processes in (1, 2):
+        name = f"{processes} process{'es' if processes > 1 else ''}"
+        _say(f"\n## Whole-village credit: every file, {name}")
+        _fresh_villages_database(options, plan, env, settings)
+        _warn_if_busy()
+        run = villages.import_files(
+            settings, rosters.files, name=name, processes=processes, say=_say
+        )
+        _print_run(run)
+        held = asyncio.run(villages.held(options.villages_database_url, rosters.files, run))
+        _print_held(held)
+        runs.append(run)
+        checks.append(held)
+
+    _say("\n## Whole-village credit: a sample of the files again")
+    again_files = villages.sample(rosters.files)
+    codes = [each.village_code for each in again_files]
+    before = asyncio.run(villages.fingerprint(options.villages_database_url, codes))
+    again = villages.import_files(settings, again_files, name="again", processes=1, say=_say)
+    after = asyncio.run(villages.fingerprint(options.villages_database_url, codes))
+    _print_run(again)
+    valid = sum(each.valid for each in again_files)
+    bad = sum(each.bad for each in again_files)
+    nothing_changed = (
+        again.total("unchanged") == valid
+        and again.total("inserted") == again.total("updated") == 0
+        and again.total("refused") == bad
+        and before == after
+    )
+    _say(
+        f"{len(again_files)} files, {again.total('rows'):,} rows: {again.total('unchanged'):,} "
+        f"unchanged (valid rows {valid:,}), {again.total('inserted')} inserted, "
+        f"{again.total('updated')} updated, {again.total('refused')} refused (bad rows {bad}); "
+        f"the sample's households, screenings and whitelist entries "
+        f"{'the same' if before['sample_digest'] == after['sample_digest'] else 'CHANGED'} "
+        f"({after['sample_households']:,} households), row counts "
+        f"{'the same' if before == after else f'{before} then {after}'}: "
+        f"{'PASS' if nothing_changed else 'FAIL'}"
+    )
+
+    profiled = ""
+    if options.villages_profile:
+        _say(f"\n## Whole-village credit: profile of {options.villages_profile} files, in-process")
+        _fresh_villages_database(options, plan, env, settings)
+        profiled = villages.profile(settings, rosters.files[: options.villages_profile])
+        _say(profiled)
+
+    _say("\n## Whole-village credit: results\n")
+    _say(villages.runs_table([*runs, again]))
+    fastest = max(runs, key=lambda run: run.rows_per_second)
+    fast = fastest.rows_per_second >= villages.TARGET_ROWS_PER_SECOND
+    sound = all(held.passed for held in checks) and nothing_changed
+    _say(
+        f"\n{rosters.rows:,} rows: "
+        + ", ".join(f"{run.rows_per_second:,.0f} rows/s with {run.name}" for run in runs)
+        + f"; target >= {villages.TARGET_ROWS_PER_SECOND:,} rows/s "
+        f"(the province in under {villages.TARGET_SECONDS} s): {'PASS' if fast else 'FAIL'}; "
+        f"checks against the files and the second import: {'PASS' if sound else 'FAIL'}"
+    )
+    return {
+        "runs": [run.document() for run in runs],
+        "checks": [held.document() for held in checks],
+        "again": {
+            "files": codes,
+            **again.document(),
+            "before": before,
+            "after": after,
+            "nothing_changed": nothing_changed,
+        },
+        "profile": profiled,
+        "target_rows_per_second": villages.TARGET_ROWS_PER_SECOND,
+        "rows_per_second_pass": fast,
+        "checks_pass": sound,
+    }
+
+
+def _fresh_villages_database(
+    options: Options, plan: villages.Province, env: dict[str, str], settings: Settings
+) -> None:
+    """The phase's database emptied and migrated, its Redis database flushed, the province's
+    institutions, villages, staff and products seeded."""
+    asyncio.run(dataset.reset_database(options.villages_database_url))
+    _run_cli([servers.venv_script("jikuai"), "db", "upgrade"], env)
+    asyncio.run(villages.flush_redis(options.villages_redis_url))
+    seconds = asyncio.run(villages.seed(settings, plan))
+    _say(
+        f"seeded {len(plan.members)} institutions with {plan.branches} branches, "
+        f"{len(plan.villages):,} villages, their staff and {villages.PRODUCT_CODE} in "
+        f"{seconds:.1f} s (untimed)"
+    )
+
+
+def _print_run(run: villages.Run) -> None:
+    for share in run.shares:
+        peaks = ", ".join(
+            f"{kib / 1024:,.0f} after {files:,} files" for files, kib in share.rss_peaks_kib
+        )
+        _say(
+            f"  process {share.pid}: {share.files:,} files, {share.rows:,} rows in "
+            f"{share.finished - share.started:.1f} s, CPU {share.cpu_seconds:.1f} s; peak RSS "
+            f"MiB: {share.rss_before_kib / 1024:,.0f} before the first file, {peaks}"
+        )
+    _say(
+        f"{run.name}: {run.total('rows'):,} rows in {run.wall_seconds:.1f} s, "
+        f"{run.rows_per_second:,.0f} rows/s; importers' CPU {run.importer_cpu_seconds:.1f} s, "
+        f"PostgreSQL's {run.postgres_cpu_seconds:.1f} s; CPUs {run.busy_percent:.0f}% busy; "
+        f"peak RSS {run.peak_rss_kib / 1024:,.0f} MiB"
+    )
+    if run.others_cpu_percent >= 25:
+        names = [key.partition(":")[2] for key in run.usage if key.startswith("other_cpu_percent:")]
+        _say(
+            f"  warning: other processes ({', '.join(names)}) took {run.others_cpu_percent:.0f}% "
+            "of a CPU meanwhile; the figures are low"
+        )
+
+
+def _print_held(held: villages.Held) -> None:
+    for check in held.checks:
+        found = f"{check.found:,}" if isinstance(check.found, int) else str(check.found)
+        _say(f"  {'PASS' if check.passed else 'FAIL'} {check.what}: {found}")
+    for outcome, count, score, limits in held.outcomes:
+        mean = f", mean score {score:.0f}" if score is not None else ""
+        line = f", lines of {limits:,.0f} CNY, {limits / count:,.0f} on average" if limits else ""
+        _say(f"  {outcome}: {count:,} households{mean}{line}")
+    _say("  pre-approved by grade: " + ", ".join(f"{g} {n:,}" for g, n in held.grades))
+    _say("  declined, the commonest reasons: " + "; ".join(f"{r} {n:,}" for r, n in held.reasons))
+    tables = ", ".join(f"{name} {size / 2**20:,.0f} MiB" for name, _, size in held.tables)
+    _say(f"  database {held.database_bytes / 2**20:,.0f} MiB; largest tables: {tables}")
 
 
 def _credit_phase(
