@@ -88,21 +88,9 @@ async def test_an_interrupted_import_resumes_where_it_stopped(stack: Stack) -> N
         for line in range(2, 2 + CHUNK_ROWS + 300)
     ]
     content = RosterContent(RosterSource.FILE, "big.csv", hashlib.sha256(b"big").digest())
-    now = datetime.now(UTC)
 
-    async def run(items: Iterator[RosterRow]) -> object:
-        async with db_session(stack) as session:
-            return await import_roster(
-                items,
-                village_id=uuid.UUID(local_uuid(setup.village_id)),
-                content=content,
-                actor=None,
-                unit_of_work=session.unit_of_work,
-                vault=stack.services.households,
-                now=now,
-                today=business_today(),
-                request_id="test",
-            )
+    async def run(items: Iterator[RosterRow]) -> None:
+        await import_directly(stack, setup.village_id, content, items)
 
     with pytest.raises(Interrupted):
         await run(rows_then_fault(rows, CHUNK_ROWS + 150))
@@ -142,6 +130,24 @@ async def test_two_imports_of_one_household_at_once_keep_one(stack: Stack) -> No
     assert outcomes in (["ok", "ok"], ["CONCURRENT_UPDATE", "ok"]), results
 
 
+async def import_directly(
+    stack: Stack, village_id: str, content: RosterContent, items: Iterator[RosterRow]
+) -> None:
+    """The import as the command line runs it (no staff member), from rows already made."""
+    async with db_session(stack) as session:
+        await import_roster(
+            items,
+            village_id=uuid.UUID(local_uuid(village_id)),
+            content=content,
+            actor=None,
+            unit_of_work=session.unit_of_work,
+            vault=stack.services.households,
+            now=datetime.now(UTC),
+            today=business_today(),
+            request_id="test",
+        )
+
+
 async def imports_of(stack: Stack, village_id: str) -> list[dict[str, object]]:
     async with stack.services.database.primary.connect() as connection:
         rows = await connection.execute(
@@ -176,19 +182,8 @@ async def test_a_head_named_again_after_the_resume_point_is_still_refused(stack:
     ]
     content = RosterContent(RosterSource.FILE, "repeat.csv", hashlib.sha256(b"rep").digest())
 
-    async def run(items: Iterator[RosterRow]) -> object:
-        async with db_session(stack) as session:
-            return await import_roster(
-                items,
-                village_id=uuid.UUID(local_uuid(setup.village_id)),
-                content=content,
-                actor=None,
-                unit_of_work=session.unit_of_work,
-                vault=stack.services.households,
-                now=datetime.now(UTC),
-                today=business_today(),
-                request_id="test",
-            )
+    async def run(items: Iterator[RosterRow]) -> None:
+        await import_directly(stack, setup.village_id, content, items)
 
     with pytest.raises(Interrupted):
         await run(rows_then_fault(rows, CHUNK_ROWS + 5))
