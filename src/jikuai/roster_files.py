@@ -13,7 +13,7 @@ import hashlib
 import io
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -161,7 +161,7 @@ def _header(cells: list[str]) -> dict[int, Column]:
     return columns
 
 
-def _csv_items(stream: IO[bytes]) -> Iterator[RosterItem]:
+def _csv_items(stream: IO[bytes]) -> Generator[RosterItem, None, None]:
     stream.seek(0)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
@@ -186,14 +186,12 @@ def _csv_items(stream: IO[bytes]) -> Iterator[RosterItem]:
             text.detach()
 
 
-def _check_header(items: Iterator[RosterItem]) -> None:
+def _check_header(items: Generator[RosterItem, None, None]) -> None:
     """Read as far as the first row, which checks the header; RosterFileError if it fails."""
     try:
         next(items, None)
     finally:
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
+        items.close()
 
 
 def _check_unpacked_size(stream: IO[bytes]) -> None:

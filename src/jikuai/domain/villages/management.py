@@ -51,18 +51,8 @@ async def create_village(
         await _own_branch(uow, institution_id, details.branch_id)
         if await uow.tenancy.village_by_code(code) is not None:
             raise DomainError(ErrorCode.VILLAGE_EXISTS, field=("code",))
-        village = Village(
-            id=new_id(),
-            institution_id=institution_id,
-            branch_id=details.branch_id,
-            code=code,
-            name=details.name,
-            committee_contact=details.committee_contact,
-            committee_phone=details.committee_phone,
-            credit_rating=details.credit_rating,
-            rated_on=details.rated_on,
-            raters=details.raters,
-        )
+        new = Village(new_id(), institution_id, details.branch_id, code, details.name)
+        village = _described(new, details)
         await uow.tenancy.add_village(village)
         await uow.commit()
     return village
@@ -83,16 +73,7 @@ async def update_village(
         if village is None or village.institution_id != institution_id:
             raise DomainError(ErrorCode.NOT_FOUND, field=("villageId",))
         await _own_branch(uow, institution_id, details.branch_id)
-        village = replace(
-            village,
-            name=details.name,
-            branch_id=details.branch_id,
-            committee_contact=details.committee_contact,
-            committee_phone=details.committee_phone,
-            credit_rating=details.credit_rating,
-            rated_on=details.rated_on,
-            raters=details.raters,
-        )
+        village = _described(village, details)
         await uow.tenancy.save_village(village)
         await uow.commit()
     return village
@@ -137,6 +118,20 @@ async def credit_progress(
         return None
     return await reads.villages.progress(
         institution_id=scope, branch_id=branch_id, village_id=village_id
+    )
+
+
+def _described(village: Village, details: VillageDetails) -> Village:
+    """The village with every detail as its keeper gave them."""
+    return replace(
+        village,
+        name=details.name,
+        branch_id=details.branch_id,
+        committee_contact=details.committee_contact,
+        committee_phone=details.committee_phone,
+        credit_rating=details.credit_rating,
+        rated_on=details.rated_on,
+        raters=details.raters,
     )
 
 
