@@ -1,5 +1,6 @@
 """The `jikuai` command: serve, migrate, seed, manage keys and service accounts, re-encrypt,
-run a job or the worker that runs them all, import performance facts and village rosters."""
+run a job or the worker that runs them all, import performance facts and village rosters,
+register the clients' persisted operations."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import TextIO
 
 import httpx
 
+from jikuai.cli_operations import add_operation_commands
 from jikuai.cli_village import add_village_commands
 from jikuai.config import Settings
 from jikuai.container import build_services, load_keyring
@@ -123,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     facts.set_defaults(command=_kpi_import)
 
     add_village_commands(commands)
+    add_operation_commands(commands)
     return parser
 
 

@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2_000, ge=100)
+    compiled_plans: bool = True
     cors_origins: list[str] = Field(default_factory=list)
+    operations_allow_list: bool = False
+    persisted_query_days: int = Field(default=7, ge=1)
     log_level: str = "INFO"
     alert_webhook_url: str | None = None
 
@@ -83,6 +86,11 @@ class Settings(BaseSettings):
     @property
     def login_lockout(self) -> timedelta:
         return timedelta(minutes=self.login_lockout_minutes)
+
+    @property
+    def persisted_query_lifetime(self) -> timedelta:
+        """How long a document sent by automatic persisted queries stays in the cache."""
+        return timedelta(days=self.persisted_query_days)
 
     @property
     def transport_key_retirement(self) -> timedelta:

@@ -1,7 +1,8 @@
 """The GraphQL endpoint: POST /graphql with a JSON body, or a multipart form with files.
 
-A request carries one operation as `{"query", "variables", "operationName"}`; it runs through
-the `OperationRunner`. An operation that uploads a file follows the GraphQL multipart request
+A request carries one operation as `{"query", "variables", "operationName"}`, or names a persisted
+one by its hash in `extensions.persistedQuery` (see `schema.persisted`); it runs through the
+`OperationRunner`. An operation that uploads a file follows the GraphQL multipart request
 spec: the form's `operations` field holds that JSON with the file variables null, `map` names the
 variable each file part goes to (`{"0": ["variables.input.file"]}`), and the parts follow. Every
 operation is authenticated by its bearer token, which a browser never sends across sites by
@@ -28,10 +29,13 @@ from jikuai.container import Services
 from jikuai.resolvers.context import Context
 from jikuai.schema.errors import preferred_language
 from jikuai.schema.execution import OperationRunner, UnknownOperation
+from jikuai.schema.persisted import PersistedQueries, Refusal
 from jikuai.schema.root import build_schema
 
 MAX_UPLOAD_FILES = 1  # a roster at a time
 MAX_FORM_FIELDS = 2  # `operations` and `map`
+# PostgreSQL's text cannot hold U+0000, so no input may: refused here, not failed in a query.
+NUL_REFUSED = "Text may not contain the character U+0000"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -44,6 +48,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         self.services = services
         self.runner = OperationRunner(schema, services.settings)
+        self.persisted = PersistedQueries(services.cache, services.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,10 +73,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _execute_json(self, request: Request) -> Response:
+        body = await request.body()
         try:
-            payload: Any = json.loads(await request.body())
+            payload: Any = json.loads(body)
         except ValueError:
             return bad_request("Unable to parse request body as JSON")
+        if b"\\u0000" in body and _holds_nul(payload):
+            return bad_request(NUL_REFUSED)
         return await self._execute(request, payload)
 
     async def _execute_multipart(self, request: Request) -> Response:
@@ -84,6 +92,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 payload = _with_files(form)
             except ValueError as error:
                 return bad_request(str(error))
+            if _holds_nul(payload):
+                return bad_request(NUL_REFUSED)
             return await self._execute(request, payload)
         finally:
             await form.close()
@@ -91,23 +101,24 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def _execute(self, request: Request, payload: Any) -> Response:
         if not isinstance(payload, dict):
             return bad_request("Send one operation as a JSON object; batching is not enabled")
-        query = payload.get("query")
         variables = payload.get("variables")
         operation_name = payload.get("operationName")
-        if not isinstance(query, str) or not query.strip():
-            return bad_request("No GraphQL query found in the request")
         if not isinstance(variables, dict | None):
             return bad_request("`variables` must be a JSON object")
         if not isinstance(operation_name, str | None):
             return bad_request("`operationName` must be a string")
+        context = await self.get_context(request, None)
+        document = await self.persisted.document(payload, context.db.reads)
+        if isinstance(document, Refusal):
+            return JSONResponse(document.body, status_code=document.status_code)
         try:
-            prepared = self.runner.prepare(query, operation_name)
+            prepared = self.runner.prepare(document.text, operation_name)
         except UnknownOperation:
             return bad_request("No operation of that name; name one with `operationName`")
         if isinstance(prepared, dict):
             return self._json(prepared)
+        await self.persisted.remember(document)
         request.state.operation_name = prepared.name
-        context = await self.get_context(request, None)
         return self._json(
             await self.runner.run(
                 prepared, variables=variables, context=context, request_id=context.request_id
@@ -179,6 +190,23 @@ def _step(node: Any, key: str) -> Any:
     if isinstance(node, list) and key.isdigit() and int(key) < len(node):
         return node[int(key)]
     raise ValueError(f"`map` path has no {key!r}")
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether U+0000 is anywhere in the operation: its text, its variables' keys or values
+    (walked without recursion: JSON may nest deeper than Python's stack)."""
+    pending = [value]
+    while pending:
+        each = pending.pop()
+        if isinstance(each, str):
+            if "\x00" in each:
+                return True
+        elif isinstance(each, dict):
+            pending.extend(each.keys())
+            pending.extend(each.values())
+        elif isinstance(each, list):
+            pending.extend(each)
+    return False
 
 
 def _text(value: object) -> str:

@@ -213,6 +213,25 @@ async def test_a_non_numeric_content_length_is_400(stack: Stack) -> None:
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"query": "mutation($i: StaffLoginInput!) { staffLogin(input: $i) { accessToken } }",'
+        b' "variables": {"i": {"username": "a\\u0000b", "password": "x"}}}',
+        b'{"query": "{ __typename }", "variables": {"deep": [[{"k\\u0000": 1}]]}}',
+    ],
+    ids=["in-a-value", "in-a-key"],
+)
+async def test_a_nul_character_is_refused_before_it_reaches_the_database(
+    stack: Stack, content: bytes
+) -> None:
+    response = await post_raw(stack, content)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    assert "U+0000" in response.json()["errors"][0]["message"]
+
+
 MALFORMED = pytest.mark.parametrize(
     "content",
     [b'{"query": "{ __typename }"', b"not json at all", b'{"variables": {}}', b"[1, 2]", b""],

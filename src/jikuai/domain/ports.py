@@ -23,6 +23,7 @@ from jikuai.domain.credit.ports import (
 from jikuai.domain.customers.model import Customer, CustomerFilter
 from jikuai.domain.identity.model import AuditEvent, RefreshToken, WeChatAccount
 from jikuai.domain.merchants.ports import MerchantRepository, RewardRepository
+from jikuai.domain.operations.ports import PersistedOperationRepository
 from jikuai.domain.performance.ports import PerformanceRepository
 from jikuai.domain.points.ports import LedgerRepository, RedemptionRepository
 from jikuai.domain.scheduling.ports import JobRunRepository
@@ -163,6 +164,8 @@ class Repositories(Protocol):
     def job_runs(self) -> JobRunRepository: ...
     @property
     def villages(self) -> VillageRepository: ...
+    @property
+    def persisted_operations(self) -> PersistedOperationRepository: ...
 
 
 class UnitOfWork(Repositories, Protocol):

@@ -13,6 +13,7 @@ SQLAlchemy then discards the whole pool, and the next request connects afresh.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -86,6 +87,10 @@ class Database:
         await self.reader.dispose()
 
 
+class SessionClosed(Exception):
+    """The request's session was asked for a connection after the request ended."""
+
+
 class DatabaseSession:
     """One request's connections, opened lazily and closed by `close()`."""
 
@@ -93,6 +98,8 @@ class DatabaseSession:
         self._database = database
         self._reader: AsyncConnection | None = None
         self._writer: AsyncConnection | None = None
+        self._orphans: list[asyncio.Future[AsyncConnection]] = []
+        self._closed = False
         # Sibling fields resolve concurrently: one of them opens a connection, the rest wait.
         self._opening = asyncio.Lock()
 
@@ -102,16 +109,36 @@ class DatabaseSession:
             return Repositories(self._writer)
         async with self._opening:
             if self._reader is None:
-                self._reader = await self._database.reader.connect()
+                self._reader = await self._connect(self._database.reader)
         return Repositories(self._reader)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._writer_connection)
 
+    async def _connect(self, engine: AsyncEngine) -> AsyncConnection:
+        """A connection of `engine`'s pool. If the request is cancelled while it is on its way
+        (an error in one field cancels its siblings), it still arrives, and `close` returns it
+        to the pool instead of leaving it to the garbage collector."""
+        if self._closed:
+            # Work graphql-core abandoned (the siblings of a field that failed) may still run
+            # after the response: it gets no connection, which nothing would return.
+            raise SessionClosed
+        opening = asyncio.ensure_future(engine.connect())
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            self._orphans.append(opening)
+            raise
+
     async def close(self) -> None:
         """Return both connections to their pools, the writer even if the reader fails to."""
         reader, writer = self._reader, self._writer
         self._reader = self._writer = None
+        self._closed = True
+        for opening in self._orphans:
+            with contextlib.suppress(Exception):
+                await _release(await opening)
+        self._orphans.clear()
         try:
             if reader is not None:
                 await _release(reader)
@@ -122,7 +149,7 @@ class DatabaseSession:
     async def _writer_connection(self) -> AsyncConnection:
         async with self._opening:
             if self._writer is None:
-                self._writer = await self._database.primary.connect()
+                self._writer = await self._connect(self._database.primary)
         return self._writer
 
 

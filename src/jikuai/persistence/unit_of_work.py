@@ -19,6 +19,7 @@ from jikuai.persistence.repositories.credit import (
 from jikuai.persistence.repositories.customers import SqlCustomerRepository
 from jikuai.persistence.repositories.identity import SqlIdentityRepository
 from jikuai.persistence.repositories.merchants import SqlMerchantRepository, SqlRewardRepository
+from jikuai.persistence.repositories.operations import SqlPersistedOperationRepository
 from jikuai.persistence.repositories.performance import SqlPerformanceRepository
 from jikuai.persistence.repositories.points import SqlLedgerRepository, SqlRedemptionRepository
 from jikuai.persistence.repositories.scheduling import SqlJobRunRepository
@@ -46,6 +47,7 @@ class Repositories:
         self.performance = SqlPerformanceRepository(connection)
         self.job_runs = SqlJobRunRepository(connection)
         self.villages = SqlVillageRepository(connection)
+        self.persisted_operations = SqlPersistedOperationRepository(connection)
 
 
 class SqlUnitOfWork(Repositories):

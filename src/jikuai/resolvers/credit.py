@@ -225,25 +225,32 @@ async def list_entry_page(
     )
 
 
-async def credit_lines_of(context: Context, customer_id: uuid.UUID) -> list[CreditLine]:
-    """A customer's lines, for whoever may read that customer's credit."""
-    lines = await context.loaders.credit_lines_by_customer.load(customer_id)
-    return await _readable(context, lines)
-
-
-async def loans_of(context: Context, customer_id: uuid.UUID) -> list[Loan]:
-    """A customer's loans, oldest first, for whoever may read that customer's credit."""
-    return await _readable(context, await context.loaders.loans_by_customer.load(customer_id))
-
-
-async def applications_of(context: Context, customer_id: uuid.UUID) -> list[LoanApplication]:
-    found = await context.loaders.applications_by_customer.load(customer_id)
+async def credit_lines_of(
+    context: Context, customer_ids: Sequence[uuid.UUID]
+) -> list[list[CreditLine]]:
+    """Each customer's lines, for whoever may read that customer's credit."""
+    found = await context.loaders.credit_lines_by_customer.load_many(customer_ids)
     return await _readable(context, found)
 
 
-async def _readable(context: Context, rows: list[R]) -> list[R]:
+async def loans_of(context: Context, customer_ids: Sequence[uuid.UUID]) -> list[list[Loan]]:
+    """Each customer's loans, oldest first, for whoever may read that customer's credit."""
+    return await _readable(context, await context.loaders.loans_by_customer.load_many(customer_ids))
+
+
+async def applications_of(
+    context: Context, customer_ids: Sequence[uuid.UUID]
+) -> list[list[LoanApplication]]:
+    found = await context.loaders.applications_by_customer.load_many(customer_ids)
+    return await _readable(context, found)
+
+
+async def _readable(context: Context, groups: Sequence[list[R]]) -> list[list[R]]:
     actor = await context.require_actor()
-    return [each for each in rows if sees_credit_of(actor, each.institution_id, each.customer_id)]
+    return [
+        [each for each in rows if sees_credit_of(actor, each.institution_id, each.customer_id)]
+        for rows in groups
+    ]
 
 
 async def installments(context: Context, loan_id: uuid.UUID) -> list[LoanInstallment]:

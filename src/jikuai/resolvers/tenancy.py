@@ -27,10 +27,19 @@ async def institutions(context: Context) -> Sequence[Institution]:
 
 async def institution(context: Context, institution_id: uuid.UUID) -> Institution:
     """An institution a row refers to (a foreign key guarantees it exists)."""
-    found = await context.loaders.institution_by_id.load(institution_id)
-    if found is None:
-        raise LookupError(f"institution {institution_id} referred to but missing")
+    (found,) = await institutions_of(context, [institution_id])
     return found
+
+
+async def institutions_of(
+    context: Context, institution_ids: Sequence[uuid.UUID]
+) -> list[Institution]:
+    """The institutions rows refer to, in order (a foreign key guarantees they exist)."""
+    found = await context.loaders.institution_by_id.load_many(institution_ids)
+    missing = [key for key, each in zip(institution_ids, found, strict=True) if each is None]
+    if missing:
+        raise LookupError(f"institution {missing[0]} referred to but missing")
+    return [each for each in found if each is not None]
 
 
 async def branches(context: Context, institution_id: uuid.UUID) -> list[Branch]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 import strawberry
 from strawberry.types import Info
@@ -16,6 +17,7 @@ from jikuai.resolvers.context import Context
 from jikuai.schema.credit.loans import CreditLine, Loan, LoanApplication
 from jikuai.schema.enums import Segment
 from jikuai.schema.errors import UserError, user_errors
+from jikuai.schema.plan import batched
 from jikuai.schema.relay import (
     Connection,
     Node,
@@ -29,6 +31,29 @@ from jikuai.schema.tenancy import Institution
 
 strawberry.enum(model.SensitiveField, name="SensitiveField", description="A protected field.")
 strawberry.enum(Gender, name="Gender", description="Gender (性别), from the ID number.")
+
+
+async def _credit_lines(context: Context, customers: Sequence[Customer]) -> list[list[CreditLine]]:
+    found = await resolve_credit.credit_lines_of(context, [each._customer.id for each in customers])
+    return [[CreditLine.of(line) for line in lines] for lines in found]
+
+
+async def _loans(context: Context, customers: Sequence[Customer]) -> list[list[Loan]]:
+    found = await resolve_credit.loans_of(context, [each._customer.id for each in customers])
+    return [[Loan.of(loan) for loan in loans] for loans in found]
+
+
+async def _applications(
+    context: Context, customers: Sequence[Customer]
+) -> list[list[LoanApplication]]:
+    ids = [each._customer.id for each in customers]
+    found = await resolve_credit.applications_of(context, ids)
+    return [[LoanApplication.of(each) for each in applications] for applications in found]
+
+
+async def _institutions(context: Context, customers: Sequence[Customer]) -> list[Institution]:
+    ids = [each._customer.institution_id for each in customers]
+    return [Institution.of(each) for each in await resolve_tenancy.institutions_of(context, ids)]
 
 
 @strawberry.type(description="A retail customer (客户). Personal data is always masked.")
@@ -66,25 +91,22 @@ class Customer(Node):
             _customer=customer,
         )
 
-    @strawberry.field(description="The customer's credit lines (授信).")
-    async def credit_lines(self, info: Info[Context, None]) -> list[CreditLine]:
-        found = await resolve_credit.credit_lines_of(info.context, self._customer.id)
-        return [CreditLine.of(each) for each in found]
-
-    @strawberry.field(description="The customer's loans (贷款), oldest first.")
-    async def loans(self, info: Info[Context, None]) -> list[Loan]:
-        found = await resolve_credit.loans_of(info.context, self._customer.id)
-        return [Loan.of(each) for each in found]
-
-    @strawberry.field(description="The customer's loan applications (贷款申请), oldest first.")
-    async def loan_applications(self, info: Info[Context, None]) -> list[LoanApplication]:
-        found = await resolve_credit.applications_of(info.context, self._customer.id)
-        return [LoanApplication.of(each) for each in found]
-
-    @strawberry.field(description="The institution the customer banks with.")
-    async def institution(self, info: Info[Context, None]) -> Institution:
-        found = await resolve_tenancy.institution(info.context, self._customer.institution_id)
-        return Institution.of(found)
+    credit_lines: list[CreditLine] = batched(
+        _credit_lines,
+        description="The customer's credit lines (授信).",
+    )
+    loans: list[Loan] = batched(
+        _loans,
+        description="The customer's loans (贷款), oldest first.",
+    )
+    loan_applications: list[LoanApplication] = batched(
+        _applications,
+        description="The customer's loan applications (贷款申请), oldest first.",
+    )
+    institution: Institution = batched(
+        _institutions,
+        description="The institution the customer banks with.",
+    )
 
 
 @strawberry.input(description="Narrows `customers`; sealed values are matched by blind index.")

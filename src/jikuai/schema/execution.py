@@ -7,7 +7,8 @@ same steps run here directly on graphql-core, with strawberry's resolvers and ex
 1. parse, with the token limit, cached by query text;
 2. validate with graphql's rules, strawberry's, and ours (depth, aliases; in production no
    introspection), cached by query text;
-3. execute;
+3. execute: by the operation's compiled plan (`schema.plan`), compiled once and cached by
+   query text, or by graphql-core for what plans do not cover;
 4. answer: internal errors become `INTERNAL` with the request id (the original, with its
    traceback, goes to the log); in production, validation errors suggest no field names.
 
@@ -42,6 +43,7 @@ from strawberry.schema.schema import validate_document
 from jikuai.config import Settings
 from jikuai.domain.shared.errors import PermissionDenied
 from jikuai.resolvers.errors import ApiError, Forbidden
+from jikuai.schema.plan import Plan, Unsupported, compile_operation
 
 log = logging.getLogger("jikuai.graphql")
 
@@ -56,10 +58,12 @@ class UnknownOperation(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """A parsed operation, ready to run; `name` is for the access log."""
+    """A parsed operation, ready to run; `name` is for the access log. Without a plan, it
+    runs through graphql-core."""
 
     document: DocumentNode
     definition: OperationDefinitionNode
+    plan: Plan | None = None
 
     @property
     def name(self) -> str | None:
@@ -68,7 +72,9 @@ class Operation:
 
 class OperationRunner:
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
+        self._strawberry_schema = schema
         self._schema: GraphQLSchema = schema._schema
+        self._compiles = settings.compiled_plans
         self._executor_class = schema.execution_context_class
         self._max_tokens = settings.max_tokens
         self._hide_suggestions = settings.is_production
@@ -97,7 +103,8 @@ class OperationRunner:
         if errors:
             failed = [self._public(error, "GRAPHQL_VALIDATION_FAILED") for error in errors]
             return {"data": None, "errors": failed}
-        return Operation(document=document, definition=definition)
+        plan = self._plan(query, operation_name)
+        return Operation(document=document, definition=definition, plan=plan)
 
     async def run(
         self,
@@ -108,16 +115,18 @@ class OperationRunner:
         request_id: str,
     ) -> dict[str, Any]:
         """The response body of a prepared operation."""
-        result = execute(
-            self._schema,
-            operation.document,
-            variable_values=variables,
-            operation_name=operation.name,
-            context_value=context,
-            executor_class=self._executor_class,
-        )
-        if isawaitable(result):
-            result = await result
+        if operation.plan is not None:
+            result = await operation.plan.execute(variables, context)
+        else:
+            executed = execute(
+                self._schema,
+                operation.document,
+                variable_values=variables,
+                operation_name=operation.name,
+                context_value=context,
+                executor_class=self._executor_class,
+            )
+            result = await executed if isawaitable(executed) else executed
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [self._answer(error, request_id) for error in result.errors]
@@ -132,6 +141,11 @@ class OperationRunner:
         if len(query) > CACHEABLE_QUERY_CHARACTERS:
             return validate_document(self._schema, document, self._rules)
         return _validate_cached(self._schema, query, self._max_tokens, self._rules)
+
+    def _plan(self, query: str, operation_name: str | None) -> Plan | None:
+        if not self._compiles or len(query) > CACHEABLE_QUERY_CHARACTERS:
+            return None
+        return _plan_cached(self._strawberry_schema, query, self._max_tokens, operation_name)
 
     def _public(self, error: GraphQLError, default_code: str | None = None) -> dict[str, Any]:
         """The error as the client sees it, with a stable `extensions.code` where it had none."""
@@ -183,3 +197,18 @@ def _validate_cached(
 ) -> list[GraphQLError]:
     """Keyed by the query's text, whose hash Python keeps, not by its (deep) syntax tree."""
     return validate_document(schema, _parse_cached(query, max_tokens), rules)
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _plan_cached(
+    schema: strawberry.Schema, query: str, max_tokens: int, operation_name: str | None
+) -> Plan | None:
+    """The plan of a parsed and validated operation, or None when graphql-core must run it."""
+    document = _parse_cached(query, max_tokens)
+    definition = get_operation_ast(document, operation_name)
+    if definition is None:
+        return None
+    try:
+        return compile_operation(schema, document, definition)
+    except Unsupported:
+        return None

@@ -1,0 +1,268 @@
+"""Compiling a validated operation into a plan, once.
+
+Fields are collected per selection set as graphql-core collects them (aliases, fragments and
+their type conditions, fragments visited once), which is static once directives are ruled out
+and every type in the selection is an object type.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import strawberry
+from graphql import (
+    BREAK,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLString,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Visitor,
+    default_field_resolver,
+    is_abstract_type,
+    is_leaf_type,
+    type_from_ast,
+    visit,
+)
+from graphql.pyutils import Undefined, inspect
+from graphql.type.introspection import TypeNameMetaFieldDef
+from strawberry.types.field import StrawberryField
+
+from jikuai.schema.plan.batch import BATCH
+from jikuai.schema.plan.model import (
+    Attribute,
+    Batch,
+    Completion,
+    Field,
+    Generic,
+    Items,
+    Leaf,
+    Objects,
+    Reader,
+    Resolver,
+    Selection,
+    TypeName,
+)
+from jikuai.schema.plan.run import Plan
+
+STRAWBERRY_DEFINITION = "strawberry-definition"
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+MAX_INT, MIN_INT = 2**31 - 1, -(2**31)
+
+
+class Unsupported(Exception):
+    """The operation uses what plans do not cover; graphql-core runs it."""
+
+
+def compile_operation(
+    schema: strawberry.Schema, document: DocumentNode, operation: OperationDefinitionNode
+) -> Plan:
+    """The plan of a validated operation; Unsupported if it needs graphql-core."""
+    if operation.operation not in (OperationType.QUERY, OperationType.MUTATION):
+        raise Unsupported(operation.operation.value)
+    if _has_directives(document):
+        raise Unsupported("directives")
+    fragments = {
+        each.name.value: each
+        for each in document.definitions
+        if isinstance(each, FragmentDefinitionNode)
+    }
+    if any(each.variable_definitions for each in fragments.values()):
+        raise Unsupported("fragment variables")
+    root_type = schema._schema.get_root_type(operation.operation)
+    if root_type is None:
+        raise Unsupported(f"no {operation.operation.value} type")
+    compiler = _Compiler(schema, fragments)
+    return Plan(
+        schema=schema._schema,
+        operation=operation,
+        fragments=fragments,
+        root=compiler.selection(root_type, [operation.selection_set]),
+        serial=operation.operation is OperationType.MUTATION,
+        scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+    )
+
+
+class _Compiler:
+    def __init__(
+        self, schema: strawberry.Schema, fragments: dict[str, FragmentDefinitionNode]
+    ) -> None:
+        self._schema = schema._schema
+        self._fragments = fragments
+        self._reads_attributes = schema.config.default_resolver is getattr
+        self._handles_exceptions = bool(schema.schema_converter._exception_handler_specs)
+
+    def selection(
+        self, type_: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode]
+    ) -> Selection:
+        grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        for selection_set in selection_sets:
+            self._collect(type_, selection_set, grouped, visited)
+        fields = tuple(self._field(type_, key, nodes) for key, nodes in grouped.items())
+        return Selection(type=type_, fields=fields)
+
+    def _collect(
+        self,
+        type_: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        grouped: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                if self._applies(selection, type_):
+                    self._collect(type_, selection.selection_set, grouped, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self._fragments.get(name)
+                if fragment is None or not self._applies(fragment, type_) or name in visited:
+                    continue
+                visited.add(name)
+                self._collect(type_, fragment.selection_set, grouped, visited)
+
+    def _applies(
+        self, fragment: InlineFragmentNode | FragmentDefinitionNode, type_: GraphQLObjectType
+    ) -> bool:
+        if fragment.type_condition is None:
+            return True
+        condition = type_from_ast(self._schema, fragment.type_condition)
+        if condition is type_:
+            return True
+        if is_abstract_type(condition):
+            return self._schema.is_sub_type(condition, type_)
+        return False
+
+    def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Field:
+        name = nodes[0].name.value
+        if name in INTROSPECTION_FIELDS:
+            raise Unsupported("introspection")
+        typename = name == "__typename"
+        definition = TypeNameMetaFieldDef if typename else parent.fields[name]
+        completion, nullable = self._completion(definition.type, nodes)
+        has_arguments = bool(definition.args or nodes[0].arguments)
+        reader = TypeName() if typename else self._reader(definition, has_arguments)
+        return Field(
+            key=key,
+            name=name,
+            nodes=nodes,
+            parent_type=parent,
+            definition=definition,
+            reader=reader,
+            completion=completion,
+            nullable=nullable,
+            has_arguments=has_arguments,
+        )
+
+    def _reader(self, definition: GraphQLField, has_arguments: bool) -> Reader:
+        """How the field gets its value: strawberry's own resolver (Generic) unless the field
+        is a plain attribute, a batch load, or a resolver with no extensions to run."""
+        strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
+        generic = Generic(definition.resolve or default_field_resolver)
+        if not isinstance(strawberry_field, StrawberryField) or self._runs_extensions(
+            strawberry_field
+        ):
+            return generic
+        resolver = strawberry_field.base_resolver
+        if resolver is None:
+            return Attribute(strawberry_field.python_name) if self._reads_attributes else generic
+        load = strawberry_field.metadata.get(BATCH)
+        if load is not None and not has_arguments:
+            return Batch(load)
+        function = resolver.wrapped_func
+        if not callable(function):
+            return generic
+        return Resolver(
+            function=function,
+            field=strawberry_field,
+            passes_self=resolver.self_parameter is not None,
+            source_names=tuple(
+                parameter.name
+                for parameter in (resolver.root_parameter, resolver.parent_parameter)
+                if parameter is not None
+            ),
+            info_name=resolver.info_parameter.name if resolver.info_parameter else None,
+        )
+
+    def _runs_extensions(self, field: StrawberryField) -> bool:
+        return bool(field.extensions) or self._handles_exceptions
+
+    def _completion(
+        self, type_: GraphQLOutputType, nodes: list[FieldNode]
+    ) -> tuple[Completion, bool]:
+        nullable = not isinstance(type_, GraphQLNonNull)
+        named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if isinstance(named, GraphQLList):
+            item, item_nullable = self._completion(named.of_type, nodes)
+            return Items(item=item, nullable=item_nullable), nullable
+        if is_leaf_type(named):
+            return Leaf(named, _coercer(named)), nullable
+        if isinstance(named, GraphQLObjectType):
+            selection = self.selection(
+                named, [node.selection_set for node in nodes if node.selection_set]
+            )
+            return Objects(type=named, selection=selection), nullable
+        raise Unsupported(f"abstract type {named}")
+
+
+def _has_directives(document: DocumentNode) -> bool:
+    found = False
+
+    class Finder(Visitor):
+        def enter_directive(self, *_: Any) -> Any:
+            nonlocal found
+            found = True
+            return BREAK
+
+    visit(document, Finder())
+    return found
+
+
+def _coercer(type_: GraphQLLeafType) -> Callable[[Any], Any]:
+    """`type_.coerce_output_value` as graphql-core applies it, with the common cases inline:
+    a str for String and ID, a bool for Boolean, an int in range for Int, a finite float for
+    Float are their own output."""
+    coerce = type_.coerce_output_value
+
+    def checked(value: Any) -> Any:
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise TypeError(
+                f"Expected `{inspect(type_)}.coerce_output_value({inspect(value)})`"
+                f" to return non-nullable value, returned: {inspect(coerced)}"
+            )
+        return coerced
+
+    if type_ is GraphQLString or type_ is GraphQLID:
+        return lambda value: value if type(value) is str else checked(value)
+    if type_ is GraphQLBoolean:
+        return lambda value: value if type(value) is bool else checked(value)
+    if type_ is GraphQLInt:
+        return lambda value: (
+            value if type(value) is int and MIN_INT <= value <= MAX_INT else checked(value)
+        )
+    if type_ is GraphQLFloat:
+        return lambda value: (
+            value if type(value) is float and math.isfinite(value) else checked(value)
+        )
+    return checked
