@@ -151,6 +151,11 @@ _SAVE_LIST_ENTRY = (
 
 
 @cache
+def _loans_of_customers(dialect: str) -> Select[Any]:
+    return among(select(loans), loans.c.customer_id, "ids", dialect).order_by(loans.c.id)
+
+
+@cache
 def _entries_by_id(dialect: str) -> Select[Any]:
     return among(select(credit_list_entries), credit_list_entries.c.id, "ids", dialect)
 
@@ -595,8 +600,11 @@ class SqlLoanRepository:
         return [_loan(row) for row in rows]
 
     async def of_customers(self, customer_ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
-        query = select(loans).where(loans.c.customer_id.in_(customer_ids)).order_by(loans.c.id)
-        return [_loan(row) for row in await self._connection.execute(query)]
+        rows = await self._connection.execute(
+            _loans_of_customers(self._connection.dialect.name),
+            {"ids": list(dict.fromkeys(customer_ids))},
+        )
+        return [_loan(row) for row in rows]
 
     async def by_draw_key(self, credit_line_id: uuid.UUID, draw_key: str) -> Loan | None:
         query = select(loans).where(
@@ -878,22 +886,28 @@ def _loan_values(loan: Loan) -> dict[str, Any]:
     }
 
 
+_METHODS = {each.value: each for each in RepaymentMethod}
+_STATUSES = {each.value: each for each in LoanStatus}
+_CLASSIFICATIONS = {each.value: each for each in Classification}
+
+
+@cache
+def _allocation_order(stored: str) -> tuple[Component, ...]:
+    return tuple(Component(each) for each in stored.split(","))
+
+
 def _loan(row: Row[Any]) -> Loan:
-    values = dict(row._mapping)
+    """The loan a row holds; pages of loans read many, so the stored codes are looked up in
+    dictionaries made once rather than converted one by one."""
+    values = row._asdict()
     del values["draw_key"]
     override = values["classification_override"]
-    return Loan(
-        **values
-        | {
-            "method": RepaymentMethod(values["method"]),
-            "allocation_order": tuple(
-                Component(each) for each in values["allocation_order"].split(",")
-            ),
-            "status": LoanStatus(values["status"]),
-            "classification": Classification(values["classification"]),
-            "classification_override": Classification(override) if override else None,
-        }
-    )
+    values["method"] = _METHODS[values["method"]]
+    values["allocation_order"] = _allocation_order(values["allocation_order"])
+    values["status"] = _STATUSES[values["status"]]
+    values["classification"] = _CLASSIFICATIONS[values["classification"]]
+    values["classification_override"] = _CLASSIFICATIONS[override] if override else None
+    return Loan(**values)
 
 
 def _alert(row: Row[Any]) -> RiskAlert:
