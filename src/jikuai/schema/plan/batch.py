@@ -20,7 +20,9 @@ def batched(load: BatchLoad, *, description: str) -> Any:
     A plan calls `load` once for all the parents of a level. graphql-core calls the field's
     resolver for each parent, which loads a batch of one. Both run the same function, so they
     cannot disagree; `load` reads through the request's DataLoaders, so the per-parent calls
-    still share one statement.
+    still share one statement. A failure of one parent's value is returned as that value (an
+    exception), as a DataLoader reports it; an exception `load` raises fails every parent it
+    was given.
     """
 
     async def resolve(self: Any, info: Info[Any, None]):  # type: ignore[no-untyped-def]
