@@ -892,7 +892,7 @@ def import_files(
         before = servers.CpuSnapshot.take()
         started = time.monotonic()
         go.set()
-        shares = []
+        shares: list[Share] = []
         total = sum(each.rows for each in files)
         while len(shares) < len(workers):
             message = _expect(messages, "done", workers, PROGRESS_SECONDS)
