@@ -96,14 +96,7 @@ class Stack:
 
     def seal(self, field_name: str, value: str, *, now: datetime | None = None) -> str:
         """What a client does: seal a value for one input field to the transport key."""
-        key = self.services.keyring.primary_transport_key
-        return seal(
-            value,
-            field=field_name,
-            public_key=key.private_key.public_key(),
-            kid=key.kid,
-            now=now or datetime.now(UTC),
-        )
+        return seal_for(self.services, field_name, value, now=now)
 
     def new_id_number(self) -> str:
         """A valid ID number no other test uses."""
@@ -170,6 +163,20 @@ mutation Register($input: RegisterCustomerInput!) {
   }
 }
 """
+
+
+def seal_for(
+    services: Services, field_name: str, value: str, *, now: datetime | None = None
+) -> str:
+    """A value sealed for one input field to the services' transport key, as a client seals it."""
+    key = services.keyring.primary_transport_key
+    return seal(
+        value,
+        field=field_name,
+        public_key=key.private_key.public_key(),
+        kid=key.kid,
+        now=now or datetime.now(UTC),
+    )
 
 
 @asynccontextmanager

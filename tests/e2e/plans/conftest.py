@@ -23,8 +23,9 @@ from jikuai.demo import demo_id_number, seed_demo
 from jikuai.persistence.engine import create_engine
 from jikuai.persistence.migrations import upgrade
 from jikuai.schema.relay import to_global_id
-from jikuai.security import KeyRing, seal
+from jikuai.security import KeyRing
 from tests.conftest import DATABASE_URL, REQUIRE_SERVICES, WECHAT_APP_ID, WECHAT_APP_SECRET
+from tests.support.stack import seal_for
 
 # Rows whose global IDs variables are drawn from, by the type that names them.
 ID_TABLES = {
@@ -77,14 +78,7 @@ class Twins:
     ids: dict[str, list[str]]
 
     def seal(self, field_name: str, value: str) -> str:
-        key = self.services.keyring.primary_transport_key
-        return seal(
-            value,
-            field=field_name,
-            public_key=key.private_key.public_key(),
-            kid=key.kid,
-            now=datetime.now(UTC),
-        )
+        return seal_for(self.services, field_name, value)
 
 
 @pytest.fixture(scope="session")
