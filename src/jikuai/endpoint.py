@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import OperationType
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -118,6 +119,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if isinstance(prepared, dict):
             return self._json(prepared)
         await self.persisted.remember(document)
+        if prepared.definition.operation is OperationType.MUTATION:
+            context.db.read_on_primary()
         request.state.operation_name = prepared.name
         return self._json(
             await self.runner.run(

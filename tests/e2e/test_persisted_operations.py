@@ -7,21 +7,20 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from jikuai.app import create_app
 from jikuai.config import Settings
 from jikuai.container import Services, build_services
 from tests.support.cli import run_cli
-from tests.support.stack import Stack
+from tests.support.stack import Stack, count_checkouts
 
 NOT_FOUND = {
     "errors": [
@@ -137,21 +136,6 @@ def register(stack_environment: None, restore_logging: None, tmp_path: Path) -> 
         return await run_cli("operations", "register", *paths)
 
     return registered
-
-
-@contextmanager
-def checkouts(services: Services) -> Iterator[list[str]]:
-    """Each connection the app checks out of its pools inside the block, by pool."""
-    taken: list[str] = []
-    pools = {"writer": services.database.primary, "reader": services.database.reader}
-    listeners = {name: lambda *_, name=name: taken.append(name) for name in pools}
-    for name, engine in pools.items():
-        event.listen(engine.sync_engine.pool, "checkout", listeners[name])
-    try:
-        yield taken
-    finally:
-        for name, engine in pools.items():
-            event.remove(engine.sync_engine.pool, "checkout", listeners[name])
 
 
 # Automatic persisted queries (allow-list off)
@@ -365,7 +349,7 @@ async def test_the_allow_list_runs_a_registered_document_sent_as_text(
 
 
 async def test_the_allow_list_refuses_any_other_text(stack: Stack, allow_list: App) -> None:
-    with checkouts(allow_list.services) as taken:
+    with count_checkouts(allow_list.services) as taken:
         response = await send(allow_list.client, {"query": "{ institutions { code } }"})
 
     assert response.status_code == 200
@@ -408,9 +392,9 @@ async def test_a_registered_document_is_read_once_on_the_requests_connection(
     document = unique(MINI_PROGRAM)
     assert await register(document) == 0
 
-    with checkouts(allow_list.services) as first:
+    with count_checkouts(allow_list.services) as first:
         assert_runs(await by_hash(allow_list.client, document, operationName="Institutions"))
-    with checkouts(allow_list.services) as second:
+    with count_checkouts(allow_list.services) as second:
         assert_runs(await by_hash(allow_list.client, document, operationName="Institutions"))
 
     assert first == ["reader"]  # the document and the institutions, one checkout
@@ -424,7 +408,7 @@ async def test_a_registered_document_known_to_the_process_needs_no_database(
     assert await register(document) == 0
     assert_runs(await by_hash(allow_list.client, document))
 
-    with checkouts(allow_list.services) as taken:
+    with count_checkouts(allow_list.services) as taken:
         assert_runs(await by_hash(allow_list.client, document))
 
     assert taken == []

@@ -165,6 +165,22 @@ mutation Register($input: RegisterCustomerInput!) {
 """
 
 
+@contextmanager
+def count_checkouts(services: Services) -> Iterator[list[str]]:
+    """Each connection the app checks out of its pools inside the block: "writer" or
+    "reader"."""
+    taken: list[str] = []
+    pools = {"writer": services.database.primary, "reader": services.database.reader}
+    listeners = {name: lambda *_, name=name: taken.append(name) for name in pools}
+    for name, engine in pools.items():
+        event.listen(engine.sync_engine.pool, "checkout", listeners[name])
+    try:
+        yield taken
+    finally:
+        for name, engine in pools.items():
+            event.remove(engine.sync_engine.pool, "checkout", listeners[name])
+
+
 def seal_for(
     services: Services, field_name: str, value: str, *, now: datetime | None = None
 ) -> str:

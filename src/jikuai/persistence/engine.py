@@ -100,17 +100,27 @@ class DatabaseSession:
         self._writer: AsyncConnection | None = None
         self._orphans: list[asyncio.Future[AsyncConnection]] = []
         self._closed = False
+        self._reads_on_primary = False
         # Sibling fields resolve concurrently: one of them opens a connection, the rest wait.
         self._opening = asyncio.Lock()
 
     async def reads(self) -> Repositories:
-        """Repositories for reading; after a write, on the connection that wrote."""
+        """Repositories for reading; after a write, or in a request that writes, on the
+        connection that writes."""
         if self._writer is not None:
             return Repositories(self._writer)
+        if self._reads_on_primary:
+            return Repositories(await self._writer_connection())
         async with self._opening:
             if self._reader is None:
                 self._reader = await self._connect(self._database.reader)
         return Repositories(self._reader)
+
+    def read_on_primary(self) -> None:
+        """Serve this request's reads from the connection its writes will use: a mutation
+        takes one connection from the pools, and its checks read what it is about to change
+        on the primary, not on a replica that may lag."""
+        self._reads_on_primary = True
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._writer_connection)
