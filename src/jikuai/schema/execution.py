@@ -28,6 +28,7 @@ from typing import Any
 import strawberry
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -115,22 +116,27 @@ class OperationRunner:
         request_id: str,
     ) -> dict[str, Any]:
         """The response body of a prepared operation."""
-        if operation.plan is not None:
-            result = await operation.plan.execute(variables, context)
-        else:
-            executed = execute(
-                self._schema,
-                operation.document,
-                variable_values=variables,
-                operation_name=operation.name,
-                context_value=context,
-                executor_class=self._executor_class,
-            )
-            result = await executed if isawaitable(executed) else executed
+        result = await operation.plan.execute(variables, context) if operation.plan else None
+        if result is None:
+            result = await self._execute(operation, variables, context)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [self._answer(error, request_id) for error in result.errors]
         return body
+
+    async def _execute(
+        self, operation: Operation, variables: dict[str, Any] | None, context: Any
+    ) -> ExecutionResult:
+        """The operation run by graphql-core, with strawberry's resolvers."""
+        executed = execute(
+            self._schema,
+            operation.document,
+            variable_values=variables,
+            operation_name=operation.name,
+            context_value=context,
+            executor_class=self._executor_class,
+        )
+        return await executed if isawaitable(executed) else executed
 
     def _parse(self, query: str) -> DocumentNode:
         if len(query) > CACHEABLE_QUERY_CHARACTERS:

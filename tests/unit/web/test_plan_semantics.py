@@ -19,6 +19,7 @@ import asyncio
 from inspect import isawaitable
 from typing import Any
 
+import pytest
 import strawberry
 from graphql import execute, get_operation_ast, parse
 from hypothesis import given, settings
@@ -97,6 +98,9 @@ QUERIES = [
     "{ a: boxes { items { ...Parts } } b: first { t: title items { code ...Parts } } }"
     " fragment Parts on Item { code tags size }",
     "{ boxes { items { __typename code } } total }",
+    "query($a: Boolean!, $b: Boolean = true) { boxes { title @include(if: $a)"
+    " items @skip(if: $b) { code size } } first { ... @include(if: $b) { title }"
+    " ...Spare @skip(if: $a) } } fragment Spare on Box { spare { name } title @skip(if: true) }",
 ]
 
 texts = st.none() | st.sampled_from(["x", "y", BOOM]) | st.integers(-3, 3)
@@ -130,19 +134,35 @@ contexts = st.fixed_dictionaries(
 )
 
 
+# graphql-core leaves the siblings of a field that failed without waiting unawaited.
+@pytest.mark.filterwarnings("ignore:coroutine .*_async_resolver' was never awaited")
 @settings(max_examples=300, deadline=None)
-@given(query=st.sampled_from(QUERIES), context=contexts)
-async def test_a_plan_answers_as_graphql_core_on_any_data(query: str, context: Any) -> None:
+@given(
+    query=st.sampled_from(QUERIES),
+    context=contexts,
+    variables=st.fixed_dictionaries(
+        {"a": st.booleans()}, optional={"b": st.none() | st.booleans()}
+    ),
+)
+async def test_a_plan_answers_as_graphql_core_on_any_data(
+    query: str, context: Any, variables: dict[str, Any]
+) -> None:
     text = f'query($p: String = "#") {query}' if "$p" in query else query
     document = parse(text)
     operation = get_operation_ast(document)
     assert operation is not None
     plan = compile_operation(SCHEMA, document, operation)
 
-    expected = execute(SCHEMA._schema, document, context_value=context)
+    given_variables = variables if "$a" in query else None
+    expected = execute(
+        SCHEMA._schema, document, context_value=context, variable_values=given_variables
+    )
     if isawaitable(expected):
         expected = await expected
-    answered = await plan.execute(None, context)
+    answered = await plan.execute(given_variables, context)
+    if answered is None:  # a condition that is not a boolean: graphql-core answers
+        assert variables.get("b", True) is None
+        return
 
     assert answered.data == expected.data
     given = [each.formatted for each in answered.errors or ()]

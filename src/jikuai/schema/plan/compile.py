@@ -7,13 +7,15 @@ and every type in the selection is an object type.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import strawberry
 from graphql import (
-    BREAK,
+    BooleanValueNode,
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -30,9 +32,13 @@ from graphql import (
     GraphQLOutputType,
     GraphQLString,
     InlineFragmentNode,
+    Node,
     OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     Visitor,
     default_field_resolver,
     is_abstract_type,
@@ -64,6 +70,8 @@ from jikuai.schema.plan.run import Plan
 STRAWBERRY_DEFINITION = "strawberry-definition"
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 MAX_INT, MIN_INT = 2**31 - 1, -(2**31)
+CONDITIONS = frozenset({"include", "skip"})
+MAX_CONDITIONS = 4  # boolean variables: a plan is compiled for each of their 2**n values
 
 
 class Unsupported(Exception):
@@ -76,8 +84,9 @@ def compile_operation(
     """The plan of a validated operation; Unsupported if it needs graphql-core."""
     if operation.operation not in (OperationType.QUERY, OperationType.MUTATION):
         raise Unsupported(operation.operation.value)
-    if _has_directives(document):
-        raise Unsupported("directives")
+    conditions = _conditions(document)
+    if len(conditions) > MAX_CONDITIONS:
+        raise Unsupported("too many conditions")
     fragments = {
         each.name.value: each
         for each in document.definitions
@@ -88,12 +97,18 @@ def compile_operation(
     root_type = schema._schema.get_root_type(operation.operation)
     if root_type is None:
         raise Unsupported(f"no {operation.operation.value} type")
-    compiler = _Compiler(schema, fragments)
+    roots = {
+        values: _Compiler(schema, fragments, dict(zip(conditions, values, strict=True))).selection(
+            root_type, [operation.selection_set]
+        )
+        for values in itertools.product((False, True), repeat=len(conditions))
+    }
     return Plan(
         schema=schema._schema,
         operation=operation,
         fragments=fragments,
-        root=compiler.selection(root_type, [operation.selection_set]),
+        conditions=conditions,
+        roots=roots,
         serial=operation.operation is OperationType.MUTATION,
         scalar_registry=schema.schema_converter.scalar_registry,
         config=schema.config,
@@ -102,10 +117,14 @@ def compile_operation(
 
 class _Compiler:
     def __init__(
-        self, schema: strawberry.Schema, fragments: dict[str, FragmentDefinitionNode]
+        self,
+        schema: strawberry.Schema,
+        fragments: dict[str, FragmentDefinitionNode],
+        conditions: dict[str, bool],
     ) -> None:
         self._schema = schema._schema
         self._fragments = fragments
+        self._conditions = conditions
         self._reads_attributes = schema.config.default_resolver is getattr
         self._handles_exceptions = bool(schema.schema_converter._exception_handler_specs)
 
@@ -127,6 +146,8 @@ class _Compiler:
         visited: set[str],
     ) -> None:
         for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
                 grouped.setdefault(key, []).append(selection)
@@ -140,6 +161,21 @@ class _Compiler:
                     continue
                 visited.add(name)
                 self._collect(type_, fragment.selection_set, grouped, visited)
+
+    def _included(self, selection: SelectionNode) -> bool:
+        """`@skip` and `@include` as graphql-core reads them, with this plan's values."""
+        for directive in selection.directives or ():
+            condition = self._condition(_if(directive))
+            if directive.name.value == "skip" and condition:
+                return False
+            if directive.name.value == "include" and not condition:
+                return False
+        return True
+
+    def _condition(self, value: ValueNode) -> bool:
+        if isinstance(value, VariableNode):
+            return self._conditions[value.name.value]
+        return isinstance(value, BooleanValueNode) and value.value
 
     def _applies(
         self, fragment: InlineFragmentNode | FragmentDefinitionNode, type_: GraphQLObjectType
@@ -225,17 +261,31 @@ class _Compiler:
         raise Unsupported(f"abstract type {named}")
 
 
-def _has_directives(document: DocumentNode) -> bool:
-    found = False
+def _conditions(document: DocumentNode) -> tuple[str, ...]:
+    """The variables `@include(if:)` and `@skip(if:)` read, in order of first use.
+
+    Unsupported for any other directive, or one where a selection does not hold it."""
+    found: dict[str, None] = {}
 
     class Finder(Visitor):
-        def enter_directive(self, *_: Any) -> Any:
-            nonlocal found
-            found = True
-            return BREAK
+        def enter_directive(
+            self, node: DirectiveNode, _key: Any, _parent: Any, _path: Any, ancestors: Any
+        ) -> None:
+            holder = next(each for each in reversed(ancestors) if isinstance(each, Node))
+            on_selection = isinstance(holder, FieldNode | InlineFragmentNode | FragmentSpreadNode)
+            if node.name.value not in CONDITIONS or not on_selection:
+                raise Unsupported(f"directive @{node.name.value}")
+            value = _if(node)
+            if isinstance(value, VariableNode):
+                found[value.name.value] = None
 
     visit(document, Finder())
-    return found
+    return tuple(found)
+
+
+def _if(directive: DirectiveNode) -> ValueNode:
+    """The `if:` of `@include` or `@skip` (validation makes sure there is one)."""
+    return next(each.value for each in directive.arguments or () if each.name.value == "if")
 
 
 def _coercer(type_: GraphQLLeafType) -> Callable[[Any], Any]:

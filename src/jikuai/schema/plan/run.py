@@ -48,18 +48,26 @@ MAX_COERCION_ERRORS = 50  # graphql-core's default
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Plan:
-    """An operation compiled once; `execute` runs it for one request."""
+    """An operation compiled once; `execute` runs it for one request.
+
+    `roots` holds the root selection for each combination of the boolean variables that
+    `@include` and `@skip` read (`conditions`), in their order; without such variables, one.
+    """
 
     schema: GraphQLSchema
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
-    root: Selection
+    conditions: tuple[str, ...]
+    roots: Mapping[tuple[bool, ...], Selection]
     serial: bool
     scalar_registry: Mapping[Any, Any]
     config: StrawberryConfig
 
-    async def execute(self, variables: dict[str, Any] | None, context: Any) -> ExecutionResult:
-        """The result graphql-core's `execute` would give for this operation."""
+    async def execute(
+        self, variables: dict[str, Any] | None, context: Any
+    ) -> ExecutionResult | None:
+        """The result graphql-core's `execute` would give for this operation; None, having
+        run nothing, when a condition's variable is not a boolean (graphql-core reports it)."""
         coerced = get_variable_values(
             self.schema,
             self.operation.variable_definitions or (),
@@ -68,7 +76,11 @@ class Plan:
         )
         if isinstance(coerced, list):
             return ExecutionResult(None, coerced)
-        return await _Run(self, context, coerced).result()
+        values = tuple(coerced.coerced.get(name) for name in self.conditions)
+        root = self.roots.get(values)  # type: ignore[arg-type]
+        if root is None:
+            return None
+        return await _Run(self, context, coerced).result(root)
 
 
 class _Failed:
@@ -108,8 +120,8 @@ class _Run:
         self.tracked: list[Any] = []
         self.helpers = GraphQLResolveInfoHelpers(gather=_gather, track=self.tracked.extend)
 
-    async def result(self) -> ExecutionResult:
-        (data,) = await self.level(self.plan.root, [None], [None], serial=self.plan.serial)
+    async def result(self, root: Selection) -> ExecutionResult:
+        (data,) = await self.level(root, [None], [None], serial=self.plan.serial)
         if self.tracked:
             await asyncio.gather(
                 *(each for each in self.tracked if is_awaitable(each)), return_exceptions=True
