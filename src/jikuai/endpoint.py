@@ -29,14 +29,12 @@ from strawberry.asgi import GraphQL
 from jikuai.container import Services
 from jikuai.resolvers.context import Context
 from jikuai.schema.errors import preferred_language
-from jikuai.schema.execution import OperationRunner, UnknownOperation
+from jikuai.schema.execution import NUL_REFUSED, OperationRunner, UnknownOperation
 from jikuai.schema.persisted import PersistedQueries, Refusal
 from jikuai.schema.root import build_schema
 
 MAX_UPLOAD_FILES = 1  # a roster at a time
 MAX_FORM_FIELDS = 2  # `operations` and `map`
-# PostgreSQL's text cannot hold U+0000, so no input may: refused here, not failed in a query.
-NUL_REFUSED = "Text may not contain the character U+0000"
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):

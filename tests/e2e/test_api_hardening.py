@@ -232,6 +232,40 @@ async def test_a_nul_character_is_refused_before_it_reaches_the_database(
     assert "U+0000" in response.json()["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("escape", ["\\u0000", "\\u{0}"], ids=["u0000", "braced"])
+async def test_a_nul_character_in_a_documents_own_string_is_refused(
+    stack: Stack, escape: str
+) -> None:
+    query = 'mutation { staffLogin(input: {username: "a%sb", password: "x"}) { accessToken } }'
+
+    body = await stack.gql(query % escape)
+
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "U+0000" in error["message"]
+
+
+async def test_a_document_past_the_validation_error_limit_is_refused_not_a_server_error(
+    stack: Stack,
+) -> None:
+    fragments = [
+        f"fragment F{level} on Customer {{ id "
+        + " ".join(
+            f"a{each}: loans {{ customer {{ id {f'...F{level + 1}' if level < 5 else 'id'} }} }}"
+            for each in range(3)
+        )
+        + " }"
+        for level in range(6)
+    ]
+    query = "{ customers { edges { node { ...F0 } } } } " + " ".join(fragments)
+
+    response = await stack.post(query)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
 MALFORMED = pytest.mark.parametrize(
     "content",
     [b'{"query": "{ __typename }"', b"not json at all", b'{"variables": {}}', b"[1, 2]", b""],

@@ -98,7 +98,7 @@ class DatabaseSession:
         self._database = database
         self._reader: AsyncConnection | None = None
         self._writer: AsyncConnection | None = None
-        self._orphans: list[asyncio.Future[AsyncConnection]] = []
+        self._in_flight: set[asyncio.Future[AsyncConnection]] = set()
         self._closed = False
         self._reads_on_primary = False
         # Sibling fields resolve concurrently: one of them opens a connection, the rest wait.
@@ -126,29 +126,33 @@ class DatabaseSession:
         return SqlUnitOfWork(self._writer_connection)
 
     async def _connect(self, engine: AsyncEngine) -> AsyncConnection:
-        """A connection of `engine`'s pool. If the request is cancelled while it is on its way
-        (an error in one field cancels its siblings), it still arrives, and `close` returns it
-        to the pool instead of leaving it to the garbage collector."""
+        """A connection of `engine`'s pool, for this request only.
+
+        Work graphql-core abandons (the siblings of a field that failed) may still run after
+        the response. A connection on its way when the request ends, or when the field that
+        asked for it is cancelled, belongs to `close`, which returns it to the pool; after
+        `close`, no connection is opened at all.
+        """
         if self._closed:
-            # Work graphql-core abandoned (the siblings of a field that failed) may still run
-            # after the response: it gets no connection, which nothing would return.
             raise SessionClosed
         opening = asyncio.ensure_future(engine.connect())
-        try:
-            return await asyncio.shield(opening)
-        except asyncio.CancelledError:
-            self._orphans.append(opening)
-            raise
+        self._in_flight.add(opening)
+        connection = await asyncio.shield(opening)
+        if opening not in self._in_flight:  # the request ended meanwhile
+            raise SessionClosed
+        self._in_flight.discard(opening)
+        return connection
 
     async def close(self) -> None:
-        """Return both connections to their pools, the writer even if the reader fails to."""
+        """Return the request's connections to their pools, the writer even if the reader
+        fails to."""
         reader, writer = self._reader, self._writer
         self._reader = self._writer = None
         self._closed = True
-        for opening in self._orphans:
+        in_flight, self._in_flight = self._in_flight, set()
+        for opening in in_flight:
             with contextlib.suppress(Exception):
                 await _release(await opening)
-        self._orphans.clear()
         try:
             if reader is not None:
                 await _release(reader)

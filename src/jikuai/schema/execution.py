@@ -32,12 +32,14 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    StringValueNode,
     execute,
     get_operation_ast,
     parse,
     specified_rules,
 )
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.schema import validate_document
 
@@ -51,6 +53,18 @@ log = logging.getLogger("jikuai.graphql")
 CACHED_DOCUMENTS = 512
 CACHEABLE_QUERY_CHARACTERS = 16_384
 _SUGGESTION = "Did you mean"
+
+
+NUL_REFUSED = "Text may not contain the character U+0000"
+
+
+class NoNulInStrings(ASTValidationRule):
+    """PostgreSQL's text cannot hold U+0000, so no string of a document may: refused with the
+    document's other faults, before anything runs. (`endpoint` refuses it in variables.)"""
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError(NUL_REFUSED, node))
 
 
 class UnknownOperation(Exception):
@@ -83,6 +97,7 @@ class OperationRunner:
             *specified_rules,
             *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
             *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+            NoNulInStrings,
         ]
         if settings.is_production:
             rules.append(NoSchemaIntrospectionCustomRule)
@@ -144,9 +159,14 @@ class OperationRunner:
         return _parse_cached(query, self._max_tokens)
 
     def _validate(self, query: str, document: DocumentNode) -> Sequence[GraphQLError]:
-        if len(query) > CACHEABLE_QUERY_CHARACTERS:
-            return validate_document(self._schema, document, self._rules)
-        return _validate_cached(self._schema, query, self._max_tokens, self._rules)
+        try:
+            if len(query) > CACHEABLE_QUERY_CHARACTERS:
+                return validate_document(self._schema, document, self._rules)
+            return _validate_cached(self._schema, query, self._max_tokens, self._rules)
+        except ValidationAbortedError as aborted:
+            # A rule reporting past graphql-core's error limit outside its visit (the depth
+            # limiter does, at the end) raises instead of adding the error.
+            return [aborted]
 
     def _plan(self, query: str, operation_name: str | None) -> Plan | None:
         if not self._compiles or len(query) > CACHEABLE_QUERY_CHARACTERS:

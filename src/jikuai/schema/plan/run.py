@@ -11,7 +11,7 @@ becomes null; one already under a nulled position is dropped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -280,15 +280,11 @@ class _Run:
         objects: list[Any],
         paths: Sequence[Path | None],
     ) -> list[Any] | Awaitable[list[Any]]:
-        try:
-            arguments = self.arguments(field, reader)
-        except Exception as error:
-            return [error] * len(objects)
         values: list[Any] = []
         waiting: list[int] = []
         for index, each in enumerate(objects):
             try:
-                value = self.call(field, reader, each, paths[index], arguments)
+                value = self.call(field, reader, each, paths[index])
             except Exception as error:
                 value = error
             if is_awaitable(value):
@@ -299,6 +295,7 @@ class _Run:
         return self.settle(values, waiting)
 
     async def settle(self, values: list[Any], waiting: list[int]) -> list[Any]:
+        """Await the values at `waiting`, an exception standing for a value that raised."""
         done = await asyncio.gather(*(values[index] for index in waiting), return_exceptions=True)
         for index, value in zip(waiting, done, strict=True):
             if isinstance(value, BaseException) and not isinstance(value, Exception):
@@ -306,41 +303,40 @@ class _Run:
             values[index] = value
         return values
 
-    def arguments(self, field: Field, reader: Resolver | Generic) -> dict[str, Any]:
-        """The field's arguments, coerced by graphql-core and, for a resolver called
-        directly, converted to Python values by strawberry."""
-        if not field.has_arguments:
-            return {}
-        raw = get_argument_values(field.definition, field.nodes[0], self.variables)
-        if isinstance(reader, Generic):
-            return raw
-        return convert_arguments(
-            raw,
-            reader.field.arguments,
-            scalar_registry=self.plan.scalar_registry,
-            config=self.plan.config,
-        )
-
     def call(
-        self,
-        field: Field,
-        reader: Resolver | Generic,
-        source: Any,
-        parent: Path | None,
-        arguments: dict[str, Any],
+        self, field: Field, reader: Resolver | Generic, source: Any, parent: Path | None
     ) -> Any:
+        """The resolver's value for one parent. Arguments are coerced for each call, as
+        graphql-core does, so no two calls share a list or an input object."""
+        raw = (
+            get_argument_values(field.definition, field.nodes[0], self.variables)
+            if field.has_arguments
+            else {}
+        )
         if isinstance(reader, Generic):
-            info = self.raw_info(field, Path(parent, field.key, field.parent_type.name))
-            return reader.resolve(source, info, **arguments)
-        if reader.source_names or reader.info_name:
-            arguments = dict(arguments)
-            for name in reader.source_names:
-                arguments[name] = source
-            if reader.info_name:
-                path = Path(parent, field.key, field.parent_type.name)
-                arguments[reader.info_name] = self.plan.config.info_class(
-                    _raw_info=self.raw_info(field, path), _field=reader.field
-                )
+            raw_info = self.raw_info(field, Path(parent, field.key, field.parent_type.name))
+            return reader.resolve(source, raw_info, **raw)
+        info = None
+        if reader.info_name:
+            path = Path(parent, field.key, field.parent_type.name)
+            info = self.plan.config.info_class(
+                _raw_info=self.raw_info(field, path), _field=reader.field
+            )
+        arguments = (
+            convert_arguments(
+                raw,
+                reader.field.arguments,
+                scalar_registry=self.plan.scalar_registry,
+                config=self.plan.config,
+                info=info,
+            )
+            if raw
+            else {}
+        )
+        for name in reader.source_names:
+            arguments[name] = source
+        if reader.info_name:
+            arguments[reader.info_name] = info
         if reader.passes_self:
             return reader.function(source, **arguments)
         return reader.function(**arguments)
@@ -407,7 +403,12 @@ class _Run:
             if isinstance(value, Exception):
                 done[index] = self.fail(value, field, positions[index], nullable)
                 continue
-            if not is_iterable(value):
+            try:
+                listed = value if type(value) is list else await _listed(value)
+            except Exception as error:
+                done[index] = self.fail(error, field, positions[index], nullable)
+                continue
+            if listed is None:
                 wrong = GraphQLError(
                     "Expected Iterable, but did not find one for field"
                     f" '{field.parent_type.name}.{field.name}'."
@@ -416,9 +417,12 @@ class _Run:
                 continue
             position = positions[index]
             start = len(flat)
-            flat.extend(value)
-            flat_positions.extend(Path(position, at, None) for at in range(len(flat) - start))
+            flat.extend(listed)
+            flat_positions.extend(Path(position, at, None) for at in range(len(listed)))
             spans.append((index, start, len(flat)))
+        waiting = [at for at, each in enumerate(flat) if is_awaitable(each)]
+        if waiting:
+            flat = await self.settle(flat, waiting)
         completed = self.complete(items.item, items.nullable, flat, flat_positions, field)
         if not isinstance(completed, list):
             completed = await completed
@@ -486,6 +490,16 @@ class _Run:
             return _Failed(error)
         self.record(error, position)
         return None
+
+
+async def _listed(value: Any) -> list[Any] | None:
+    """The items of a list value (an iterable, or an asynchronous one as graphql-core also
+    takes), or None for anything else; an exception raised while iterating propagates."""
+    if is_iterable(value):
+        return list(value)
+    if isinstance(value, AsyncIterable):
+        return [each async for each in value]
+    return None
 
 
 def _attribute(source: Any, name: str) -> Any:
