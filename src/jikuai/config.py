@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     operations_allow_list: bool = False
     persisted_query_days: int = Field(default=7, ge=1)
+    persisted_query_documents: int = Field(default=2_000, ge=1)
     log_level: str = "INFO"
     alert_webhook_url: str | None = None
 

@@ -175,6 +175,21 @@ async def test_another_server_sharing_the_cache_knows_the_text(stack: Stack) -> 
         assert response.json() == NOT_FOUND
 
 
+async def test_a_process_keeps_a_bounded_number_of_documents_the_oldest_going_first(
+    stack: Stack,
+) -> None:
+    async with another_server(stack, persisted_query_documents=2) as small:
+        documents = [probe() for _ in range(3)]
+        for document in documents:
+            assert_runs(await with_text(small.client, document))
+
+        oldest, *kept = [await by_hash(small.client, document) for document in documents]
+
+    assert oldest.json() == NOT_FOUND
+    for response in kept:
+        assert_runs(response)
+
+
 async def test_a_text_that_is_not_its_hash_is_a_400(stack: Stack) -> None:
     response = await send(
         stack.client, {"query": "{ __typename }", "extensions": persisted(sha256("{ me { id } }"))}

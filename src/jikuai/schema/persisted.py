@@ -40,6 +40,7 @@ class DocumentCache(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
     async def set(self, key: str, value: bytes, *, ttl_seconds: int) -> None: ...
+    async def delete(self, key: str) -> None: ...
 
 
 CACHE_KEY = "apq:"
@@ -90,6 +91,10 @@ class PersistedQueries:
         self._allow_list = settings.operations_allow_list
         self._ttl_seconds = int(settings.persisted_query_lifetime.total_seconds())
         self._registered: dict[str, str] = {}
+        # The APQ documents this process stored, oldest first: past the limit, the oldest is
+        # removed from the cache, so no one can fill it by varying a document's whitespace.
+        self._stored: dict[str, None] = {}
+        self._storable = settings.persisted_query_documents
 
     async def document(
         self, payload: Mapping[str, Any], reads: ReadsProvider
@@ -112,10 +117,15 @@ class PersistedQueries:
         if document.cache_as is None:
             return
         text = document.text.encode("utf-8", "surrogatepass")
-        if len(text) <= MAX_CACHED_BYTES:
-            await self._cache.set(
-                CACHE_KEY + document.cache_as, text, ttl_seconds=self._ttl_seconds
-            )
+        if len(text) > MAX_CACHED_BYTES:
+            return
+        self._stored.pop(document.cache_as, None)
+        self._stored[document.cache_as] = None
+        if len(self._stored) > self._storable:
+            oldest = next(iter(self._stored))
+            del self._stored[oldest]
+            await self._cache.delete(CACHE_KEY + oldest)
+        await self._cache.set(CACHE_KEY + document.cache_as, text, ttl_seconds=self._ttl_seconds)
 
     async def _by_text(self, query: object, reads: ReadsProvider) -> Document | Refusal:
         """A plain request: any document, or under the allow-list a registered one."""
