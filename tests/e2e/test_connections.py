@@ -3,6 +3,8 @@ is one), a mutation's on the primary, where its checks and its writes both run."
 
 from __future__ import annotations
 
+import uuid
+
 from jikuai.schema.relay import to_global_id
 from tests.support.stack import PASSWORD, REGISTER, Stack, count_checkouts
 
@@ -42,7 +44,7 @@ WECHAT_LOGIN = "mutation($c: String!) { wechatLogin(input: {code: $c}) { accessT
 async def test_a_customer_token_from_before_registering_reads_on_the_primary(
     stack: Stack,
 ) -> None:
-    signed_in = await stack.gql(WECHAT_LOGIN, {"c": "dev:connections-early-token"})
+    signed_in = await stack.gql(WECHAT_LOGIN, {"c": f"dev:early-token-{uuid.uuid4().hex}"})
     early = signed_in["data"]["wechatLogin"]["accessToken"]
     institution_id = to_global_id("Institution", stack.world.institutions["alpha"].id)
     first = await stack.gql(
