@@ -449,21 +449,16 @@ class _Run:
         done: list[Any] = [None] * len(values)
         found: list[Any] = []
         found_at: list[int] = []
-        is_type_of = objects.type.is_type_of
         for index, value in enumerate(values):
             if value is None:
                 done[index] = None if nullable else self.null(field, positions[index])
-            elif isinstance(value, Exception):
-                done[index] = self.fail(value, field, positions[index], nullable)
-            elif is_type_of is not None and not is_type_of(value, None):  # type: ignore[arg-type]
-                wrong = GraphQLError(
-                    f"Expected value of type '{objects.type}' but got: {inspect(value)}.",
-                    field.nodes,
-                )
-                done[index] = self.fail(wrong, field, positions[index], nullable)
-            else:
-                found.append(value)
-                found_at.append(index)
+                continue
+            problem = value if isinstance(value, Exception) else _not_a(objects, value, field)
+            if problem is not None:
+                done[index] = self.fail(problem, field, positions[index], nullable)
+                continue
+            found.append(value)
+            found_at.append(index)
         if not found:
             return done
         paths = [positions[index] for index in found_at]
@@ -500,6 +495,22 @@ async def _listed(value: Any) -> list[Any] | None:
     if isinstance(value, AsyncIterable):
         return [each async for each in value]
     return None
+
+
+def _not_a(objects: Objects, value: Any, field: Field) -> Exception | None:
+    """Why `value` is not of the field's object type, as graphql-core finds it with the type's
+    own check (strawberry's looks at the value alone, so it is given no info), or None."""
+    is_type_of = objects.type.is_type_of
+    if is_type_of is None:
+        return None
+    try:
+        if is_type_of(value, None):  # type: ignore[arg-type]
+            return None
+    except Exception as error:
+        return error
+    return GraphQLError(
+        f"Expected value of type '{objects.type}' but got: {inspect(value)}.", field.nodes
+    )
 
 
 def _attribute(source: Any, name: str) -> Any:
