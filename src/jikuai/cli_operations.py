@@ -6,14 +6,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jikuai.config import Settings
 from jikuai.domain.operations.model import PersistedOperation
-from jikuai.persistence.engine import Database
+from jikuai.persistence.engine import Database, DatabaseSession
 
 if TYPE_CHECKING:
     from jikuai.schema.execution import OperationRunner
@@ -97,29 +98,30 @@ def _checked(
 
 async def _add(settings: Settings, batch: Sequence[PersistedOperation]) -> list[bool]:
     """Register the batch in one transaction: for each, whether it is new."""
-    database = Database.from_settings(settings)
-    session = database.session()
-    try:
-        async with session.unit_of_work() as uow:
-            added = [await uow.persisted_operations.add(operation) for operation in batch]
-            await uow.commit()
-        return added
-    finally:
-        await session.close()
-        await database.dispose()
+    async with _session(settings) as session, session.unit_of_work() as uow:
+        added = [await uow.persisted_operations.add(operation) for operation in batch]
+        await uow.commit()
+    return added
 
 
 def _list(settings: Settings, _: argparse.Namespace) -> int:
     async def every() -> Sequence[PersistedOperation]:
-        database = Database.from_settings(settings)
-        session = database.session()
-        try:
+        async with _session(settings) as session:
             return await (await session.reads()).persisted_operations.every()
-        finally:
-            await session.close()
-            await database.dispose()
 
     for operation in asyncio.run(every()):
         names = " ".join(operation.operation_names) or "(anonymous)"
         print(f"{operation.sha256}  {operation.registered_at.isoformat()}  {names}")
     return 0
+
+
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[DatabaseSession]:
+    """A database session of the command's own, its pools disposed of on leaving."""
+    database = Database.from_settings(settings)
+    session = database.session()
+    try:
+        yield session
+    finally:
+        await session.close()
+        await database.dispose()

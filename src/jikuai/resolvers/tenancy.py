@@ -28,18 +28,21 @@ async def institutions(context: Context) -> Sequence[Institution]:
 async def institution(context: Context, institution_id: uuid.UUID) -> Institution:
     """An institution a row refers to (a foreign key guarantees it exists)."""
     (found,) = await institutions_of(context, [institution_id])
+    if isinstance(found, LookupError):
+        raise found
     return found
 
 
 async def institutions_of(
     context: Context, institution_ids: Sequence[uuid.UUID]
-) -> list[Institution]:
-    """The institutions rows refer to, in order (a foreign key guarantees they exist)."""
+) -> list[Institution | LookupError]:
+    """The institutions rows refer to, in order. One that is missing (a foreign key broken)
+    is its own error, so that it fails only the row that refers to it."""
     found = await context.loaders.institution_by_id.load_many(institution_ids)
-    missing = [key for key, each in zip(institution_ids, found, strict=True) if each is None]
-    if missing:
-        raise LookupError(f"institution {missing[0]} referred to but missing")
-    return [each for each in found if each is not None]
+    return [
+        each or LookupError(f"institution {key} referred to but missing")
+        for key, each in zip(institution_ids, found, strict=True)
+    ]
 
 
 async def branches(context: Context, institution_id: uuid.UUID) -> list[Branch]:

@@ -51,9 +51,12 @@ async def _applications(
     return [[LoanApplication.of(each) for each in applications] for applications in found]
 
 
-async def _institutions(context: Context, customers: Sequence[Customer]) -> list[Institution]:
+async def _institutions(
+    context: Context, customers: Sequence[Customer]
+) -> list[Institution | LookupError]:
     ids = [each._customer.institution_id for each in customers]
-    return [Institution.of(each) for each in await resolve_tenancy.institutions_of(context, ids)]
+    found = await resolve_tenancy.institutions_of(context, ids)
+    return [each if isinstance(each, LookupError) else Institution.of(each) for each in found]
 
 
 @strawberry.type(description="A retail customer (客户). Personal data is always masked.")

@@ -33,6 +33,7 @@ from strawberry.types.arguments import convert_arguments
 from jikuai.schema.plan.model import (
     Attribute,
     Batch,
+    Completion,
     Field,
     Generic,
     Items,
@@ -363,7 +364,12 @@ class _Run:
     # Completing
 
     def complete(
-        self, completion: Any, nullable: bool, values: list[Any], positions: Positions, field: Field
+        self,
+        completion: Completion,
+        nullable: bool,
+        values: list[Any],
+        positions: Positions,
+        field: Field,
     ) -> list[Any] | Awaitable[list[Any]]:
         if isinstance(completion, Leaf):
             return self.leaves(completion, nullable, values, positions, field)
