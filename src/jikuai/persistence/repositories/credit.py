@@ -64,6 +64,7 @@ from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.domain.tenancy.actors import ActorKind
 from jikuai.persistence.bulk import insert_rows
 from jikuai.persistence.lists import among
+from jikuai.persistence.records import Query
 from jikuai.persistence.repositories.identity import insert_unless_exists
 from jikuai.persistence.tables.credit import (
     application_transitions,
@@ -150,9 +151,9 @@ _SAVE_LIST_ENTRY = (
 )
 
 
-@cache
-def _loans_of_customers(dialect: str) -> Select[Any]:
-    return among(select(loans), loans.c.customer_id, "ids", dialect).order_by(loans.c.id)
+_LOANS_OF_CUSTOMERS = Query(
+    lambda dialect: among(select(loans), loans.c.customer_id, "ids", dialect).order_by(loans.c.id)
+)
 
 
 @cache
@@ -597,12 +598,11 @@ class SqlLoanRepository:
 
     async def by_id(self, ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
         rows = await self._connection.execute(_LOANS_BY_ID, {"ids": list(ids)})
-        return [_loan(row) for row in rows]
+        return [_loan(row._asdict()) for row in rows]
 
     async def of_customers(self, customer_ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
-        rows = await self._connection.execute(
-            _loans_of_customers(self._connection.dialect.name),
-            {"ids": list(dict.fromkeys(customer_ids))},
+        rows = await _LOANS_OF_CUSTOMERS.all(
+            self._connection, ids=list(dict.fromkeys(customer_ids))
         )
         return [_loan(row) for row in rows]
 
@@ -611,18 +611,18 @@ class SqlLoanRepository:
             loans.c.credit_line_id == credit_line_id, loans.c.draw_key == draw_key
         )
         row = (await self._connection.execute(query)).first()
-        return _loan(row) if row else None
+        return _loan(row._asdict()) if row else None
 
     async def for_update(self, loan_id: uuid.UUID) -> Loan | None:
         query = select(loans).where(loans.c.id == loan_id).with_for_update()
         row = (await self._connection.execute(query)).first()
-        return _loan(row) if row else None
+        return _loan(row._asdict()) if row else None
 
     async def lock(self, loan_ids: Sequence[uuid.UUID]) -> Sequence[Loan]:
         """The loans, locked for this transaction, taken in id order so that two batches never
         wait on each other crosswise."""
         query = select(loans).where(loans.c.id.in_(loan_ids)).order_by(loans.c.id).with_for_update()
-        return [_loan(row) for row in await self._connection.execute(query)]
+        return [_loan(row._asdict()) for row in await self._connection.execute(query)]
 
     async def installments_of(
         self, loan_ids: Sequence[uuid.UUID]
@@ -718,7 +718,7 @@ class SqlLoanRepository:
         if filter.overdue_only:
             query = query.where(loans.c.days_past_due > 0)
         query = _after(query, loans.c.id, after, limit)
-        return [_loan(row) for row in await self._connection.execute(query)]
+        return [_loan(row._asdict()) for row in await self._connection.execute(query)]
 
     async def exposure(self, customer_id: uuid.UUID) -> Decimal:
         fen = await self._connection.scalar(_EXPOSURE, {"customer_id": customer_id})
@@ -896,10 +896,9 @@ def _allocation_order(stored: str) -> tuple[Component, ...]:
     return tuple(Component(each) for each in stored.split(","))
 
 
-def _loan(row: Row[Any]) -> Loan:
-    """The loan a row holds; pages of loans read many, so the stored codes are looked up in
-    dictionaries made once rather than converted one by one."""
-    values = row._asdict()
+def _loan(values: dict[str, Any]) -> Loan:
+    """The loan a row's values hold (they are reused); pages of loans read many, so the stored
+    codes are looked up in dictionaries made once rather than converted one by one."""
     del values["draw_key"]
     override = values["classification_override"]
     values["method"] = _METHODS[values["method"]]

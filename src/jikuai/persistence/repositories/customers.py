@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, func, insert, select, update
+from sqlalchemy import Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,12 +14,20 @@ from jikuai.domain.customers.identity_numbers import Gender
 from jikuai.domain.customers.model import Customer, CustomerFilter, Segment
 from jikuai.domain.shared.errors import DomainError, ErrorCode
 from jikuai.persistence.lists import among
+from jikuai.persistence.records import Query
 from jikuai.persistence.tables.customers import customers
 
-# Hot statements are built once; SQLAlchemy then reuses their compiled form on every call.
-_BY_ID = select(customers).where(customers.c.id.in_(bindparam("ids", expanding=True)))
-_BY_ID_IN_INSTITUTION = _BY_ID.where(customers.c.institution_id == bindparam("institution_id"))
-_BY_ONE_ID = select(customers).where(customers.c.id == bindparam("id"))
+# Hot reads are built once and read from the driver's records (see `persistence.records`).
+_BY_ONE_ID = Query(lambda _: select(customers).where(customers.c.id == bindparam("id")))
+_BY_ID = Query(lambda dialect: among(select(customers), customers.c.id, "ids", dialect))
+_BY_ID_IN_INSTITUTION = Query(
+    lambda dialect: among(
+        select(customers).where(customers.c.institution_id == bindparam("institution_id")),
+        customers.c.id,
+        "ids",
+        dialect,
+    )
+)
 _LOCK = (
     select(customers.c.id).where(customers.c.id == bindparam("id")).with_for_update(key_share=True)
 )
@@ -41,13 +49,14 @@ class SqlCustomerRepository:
     async def by_id(
         self, ids: Sequence[uuid.UUID], *, institution_id: uuid.UUID | None
     ) -> Sequence[Customer]:
-        if institution_id is None and len(ids) == 1:
-            rows = await self._connection.execute(_BY_ONE_ID, {"id": ids[0]})
+        keys = list(dict.fromkeys(ids))
+        if institution_id is None and len(keys) == 1:
+            rows = await _BY_ONE_ID.all(self._connection, id=keys[0])
         elif institution_id is None:
-            rows = await self._connection.execute(_BY_ID, {"ids": list(ids)})
+            rows = await _BY_ID.all(self._connection, ids=keys)
         else:
-            rows = await self._connection.execute(
-                _BY_ID_IN_INSTITUTION, {"ids": list(ids), "institution_id": institution_id}
+            rows = await _BY_ID_IN_INSTITUTION.all(
+                self._connection, ids=keys, institution_id=institution_id
             )
         return [_customer(row) for row in rows]
 
@@ -67,14 +76,14 @@ class SqlCustomerRepository:
             _by_id_number_bidx(self._connection.dialect.name),
             {"institution_id": institution_id, "bidxs": list(set(id_number_bidxs))},
         )
-        return [_customer(row) for row in rows]
+        return [_customer(row._asdict()) for row in rows]
 
     async def by_referral_code(self, institution_id: uuid.UUID, code: str) -> Customer | None:
         query = select(customers).where(
             customers.c.institution_id == institution_id, customers.c.referral_code == code
         )
         row = (await self._connection.execute(query)).first()
-        return _customer(row) if row else None
+        return _customer(row._asdict()) if row else None
 
     async def lock(self, customer_id: uuid.UUID) -> None:
         """A row lock on PostgreSQL (FOR NO KEY UPDATE: rows that refer to the customer may
@@ -93,13 +102,19 @@ class SqlCustomerRepository:
         after: uuid.UUID | None,
         limit: int,
     ) -> Sequence[Customer]:
-        query = _filtered(select(customers), institution_id, filter)
-        if only_id is not None:
-            query = query.where(customers.c.id == only_id)
-        if after is not None:
-            query = query.where(customers.c.id > after)
-        query = query.order_by(customers.c.id).limit(limit)
-        return [_customer(row) for row in await self._connection.execute(query)]
+        given = {
+            "institution_id": institution_id,
+            "only_id": only_id,
+            "segment": filter.segment.value if filter.segment is not None else None,
+            "village_id": filter.village_id,
+            "id_number_bidx": filter.id_number_bidx,
+            "phone_bidx": filter.phone_bidx,
+            "after": after,
+        }
+        parameters = {name: value for name, value in given.items() if value is not None}
+        query = _page(frozenset(parameters))
+        rows = await query.all(self._connection, **parameters, limit=limit)
+        return [_customer(row) for row in rows]
 
     async def encrypted_under_other_keys(self, key_id: int, *, limit: int) -> Sequence[Customer]:
         query = (
@@ -108,7 +123,7 @@ class SqlCustomerRepository:
             .order_by(customers.c.id)
             .limit(limit)
         )
-        return [_customer(row) for row in await self._connection.execute(query)]
+        return [_customer(row._asdict()) for row in await self._connection.execute(query)]
 
     async def count_encrypted_under_other_keys(self, key_id: int) -> int:
         query = select(func.count()).select_from(customers).where(customers.c.key_id != key_id)
@@ -130,27 +145,34 @@ class SqlCustomerRepository:
         )
 
 
-def _filtered(
-    query: Select[Any], institution_id: uuid.UUID | None, filter: CustomerFilter
-) -> Select[Any]:
-    if institution_id is not None:
-        query = query.where(customers.c.institution_id == institution_id)
-    if filter.segment is not None:
-        query = query.where(customers.c.segment == filter.segment.value)
-    if filter.village_id is not None:
-        query = query.where(customers.c.village_id == filter.village_id)
-    if filter.id_number_bidx is not None:
-        query = query.where(customers.c.id_number_bidx == filter.id_number_bidx)
-    if filter.phone_bidx is not None:
-        query = query.where(customers.c.phone_bidx == filter.phone_bidx)
-    return query
+_PAGE_CONDITIONS = {
+    "institution_id": customers.c.institution_id == bindparam("institution_id"),
+    "only_id": customers.c.id == bindparam("only_id"),
+    "segment": customers.c.segment == bindparam("segment"),
+    "village_id": customers.c.village_id == bindparam("village_id"),
+    "id_number_bidx": customers.c.id_number_bidx == bindparam("id_number_bidx"),
+    "phone_bidx": customers.c.phone_bidx == bindparam("phone_bidx"),
+    "after": customers.c.id > bindparam("after"),
+}
 
 
-def _customer(row: Row[Any]) -> Customer:
-    values = dict(row._mapping)
-    return Customer(
-        **values | {"segment": Segment(values["segment"]), "gender": Gender(values["gender"])}
-    )
+@cache
+def _page(given: frozenset[str]) -> Query:
+    """A page of customers in id order, narrowed by the parameters given."""
+    conditions = [condition for name, condition in _PAGE_CONDITIONS.items() if name in given]
+    query = select(customers).where(*conditions).order_by(customers.c.id)
+    return Query(lambda _: query.limit(bindparam("limit")))
+
+
+_SEGMENTS = {each.value: each for each in Segment}
+_GENDERS = {each.value: each for each in Gender}
+
+
+def _customer(row: Mapping[str, Any]) -> Customer:
+    values = dict(row)
+    values["segment"] = _SEGMENTS[values["segment"]]
+    values["gender"] = _GENDERS[values["gender"]]
+    return Customer(**values)
 
 
 @cache
