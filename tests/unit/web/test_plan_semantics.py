@@ -16,6 +16,7 @@ For the operations the clients send, `tests/e2e/plans` requires the very same by
 from __future__ import annotations
 
 import asyncio
+import json
 from inspect import isawaitable
 from typing import Any
 
@@ -164,7 +165,7 @@ async def test_a_plan_answers_as_graphql_core_on_any_data(
         assert variables.get("b", True) is None
         return
 
-    assert answered.data == expected.data
+    assert json.dumps(answered.data) == json.dumps(expected.data)  # keys in the same order too
     given = [each.formatted for each in answered.errors or ()]
     wanted = [each.formatted for each in expected.errors or ()]
     extra = _without(given, wanted)

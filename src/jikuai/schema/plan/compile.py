@@ -48,9 +48,11 @@ from graphql import (
 )
 from graphql.pyutils import Undefined, inspect
 from graphql.type.introspection import TypeNameMetaFieldDef
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.field import StrawberryField
 
 from jikuai.schema.plan.batch import BATCH
+from jikuai.schema.plan.fuse import fusable, fuse
 from jikuai.schema.plan.model import (
     Attribute,
     Batch,
@@ -136,7 +138,12 @@ class _Compiler:
         for selection_set in selection_sets:
             self._collect(type_, selection_set, grouped, visited)
         fields = tuple(self._field(type_, key, nodes) for key, nodes in grouped.items())
-        return Selection(type=type_, fields=fields)
+        return Selection(
+            type=type_,
+            fields=fields,
+            build=fuse(type_.name, fields),
+            rest=tuple(each for each in fields if not fusable(each)),
+        )
 
     def _collect(
         self,
@@ -257,7 +264,9 @@ class _Compiler:
             selection = self.selection(
                 named, [node.selection_set for node in nodes if node.selection_set]
             )
-            return Objects(type=named, selection=selection), nullable
+            own_check = getattr(named.extensions.get(STRAWBERRY_DEFINITION), "is_type_of", None)
+            accepted: set[type] | None = None if own_check is not None else set()
+            return Objects(type=named, selection=selection, accepted=accepted), nullable
         raise Unsupported(f"abstract type {named}")
 
 
@@ -315,4 +324,27 @@ def _coercer(type_: GraphQLLeafType) -> Callable[[Any], Any]:
         return lambda value: (
             value if type(value) is float and math.isfinite(value) else checked(value)
         )
+    if isinstance(type_, CustomGraphQLEnumType):
+        return _enum_coercer(type_, checked)
     return checked
+
+
+def _enum_coercer(
+    type_: CustomGraphQLEnumType, checked: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """A member of the Python enum is written as the first GraphQL value of the same value,
+    as strawberry's enum type writes it; anything else goes through the type itself."""
+    names: dict[Any, str] = {}
+    member: Any
+    for member in type_.wrapped_cls:
+        for name, value in type_.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    enum = type_.wrapped_cls
+
+    def coerce(value: Any) -> Any:
+        name = names.get(value) if type(value) is enum else None
+        return name if name is not None else checked(value)
+
+    return coerce

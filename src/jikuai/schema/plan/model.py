@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,9 @@ class Items:
 class Objects:
     type: GraphQLObjectType
     selection: Selection
+    # Classes whose instances strawberry's own `is_type_of` took, which looks at the class
+    # alone unless a value is cast; None where the type has a check of its own.
+    accepted: set[builtins.type] | None = None
 
 
 Completion = Leaf | Items | Objects
@@ -95,3 +99,6 @@ class Field:
 class Selection:
     type: GraphQLObjectType
     fields: tuple[Field, ...]
+    # The plain fields' loop (`plan.fuse`) and the fields it leaves to the level.
+    build: Callable[[list[Any]], list[dict[str, Any]]] | None = None
+    rest: tuple[Field, ...] = ()

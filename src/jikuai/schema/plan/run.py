@@ -29,6 +29,7 @@ from graphql.pyutils import Path, inspect, is_awaitable, is_iterable
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from jikuai.schema.plan.model import (
     Attribute,
@@ -163,6 +164,14 @@ class _Run:
         object failing by the first of them that fails it.
         """
         fields = selection.fields
+        built = None
+        if selection.build is not None and not serial:
+            try:
+                built = selection.build(objects)
+            except Exception:
+                built = None  # something irregular: every field the careful way
+            else:
+                fields = selection.rest
         columns: list[list[Any] | None] = [None] * len(fields)
         failures: list[_Failed | None] = [None] * len(objects)
         if serial:
@@ -187,7 +196,25 @@ class _Run:
             awaited = await self.wait(pending)
             for at, values in zip(waiting, awaited, strict=True):
                 columns[at] = await self.fill(fields[at], values, paths, failures, standing)
+        if built is not None:
+            return self.merged(built, fields, columns, failures)
         return self.outputs(fields, columns, failures)
+
+    @staticmethod
+    def merged(
+        built: list[dict[str, Any]],
+        fields: Sequence[Field],
+        columns: list[list[Any] | None],
+        failures: list[_Failed | None],
+    ) -> list[dict[str, Any] | _Failed]:
+        """The fused responses with the other fields' values put at their places."""
+        for field, column in zip(fields, columns, strict=True):
+            if column is None:
+                continue
+            key = field.key
+            for response, value in zip(built, column, strict=True):
+                response[key] = value
+        return [failure or built[index] for index, failure in enumerate(failures)]
 
     @staticmethod
     def outputs(
@@ -297,6 +324,13 @@ class _Run:
 
     async def settle(self, values: list[Any], waiting: list[int]) -> list[Any]:
         """Await the values at `waiting`, an exception standing for a value that raised."""
+        if len(waiting) == 1:  # as gather would, without a task to run it in
+            (index,) = waiting
+            try:
+                values[index] = await values[index]
+            except Exception as error:
+                values[index] = error
+            return values
         done = await asyncio.gather(*(values[index] for index in waiting), return_exceptions=True)
         for index, value in zip(waiting, done, strict=True):
             if isinstance(value, BaseException) and not isinstance(value, Exception):
@@ -509,8 +543,15 @@ def _not_a(objects: Objects, value: Any, field: Field) -> Exception | None:
     is_type_of = objects.type.is_type_of
     if is_type_of is None:
         return None
+    # strawberry's check depends on the class alone, unless the value was cast to a type.
+    accepted = objects.accepted
+    cast = getattr(value, TYPE_CAST_ATTRIBUTE, None)
+    if accepted is not None and cast is None and type(value) in accepted:
+        return None
     try:
         if is_type_of(value, None):  # type: ignore[arg-type]
+            if accepted is not None and cast is None:
+                accepted.add(type(value))
             return None
     except Exception as error:
         return error
