@@ -34,6 +34,8 @@ from jikuai.schema.persisted import PersistedQueries, Refusal
 from jikuai.schema.root import build_schema
 
 MAX_UPLOAD_FILES = 1  # a roster at a time
+# One encoder for every response: `json.dumps` with options builds a new one each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 MAX_FORM_FIELDS = 2  # `operations` and `map`
 
 
@@ -120,17 +122,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if prepared.definition.operation is OperationType.MUTATION:
             context.db.read_on_primary()
         request.state.operation_name = prepared.name
-        return self._json(
-            await self.runner.run(
-                prepared, variables=variables, context=context, request_id=context.request_id
-            )
+        result = await self.runner.run(
+            prepared, variables=variables, context=context, request_id=context.request_id
         )
+        await context.db.close()  # the connection goes back before the response is written
+        return self._json(result)
 
     def _json(self, body: dict[str, Any]) -> Response:
         return Response(self.encode_json(body), media_type="application/json")
 
     def encode_json(self, data: object) -> str:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return _ENCODER.encode(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

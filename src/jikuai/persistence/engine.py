@@ -99,6 +99,7 @@ class DatabaseSession:
         self._reader: AsyncConnection | None = None
         self._writer: AsyncConnection | None = None
         self._in_flight: set[asyncio.Future[AsyncConnection]] = set()
+        self._repositories: Repositories | None = None  # on the connection reads last used
         self._closed = False
         self._reads_on_primary = False
         # Sibling fields resolve concurrently: one of them opens a connection, the rest wait.
@@ -108,13 +109,20 @@ class DatabaseSession:
         """Repositories for reading; after a write, or in a request that writes, on the
         connection that writes."""
         if self._writer is not None:
-            return Repositories(self._writer)
-        if self._reads_on_primary:
-            return Repositories(await self._writer_connection())
-        async with self._opening:
-            if self._reader is None:
-                self._reader = await self._connect(self._database.reader)
-        return Repositories(self._reader)
+            connection = self._writer
+        elif self._reads_on_primary:
+            connection = await self._writer_connection()
+        elif self._reader is not None:
+            connection = self._reader
+        else:
+            async with self._opening:
+                if self._reader is None:
+                    self._reader = await self._connect(self._database.reader)
+            connection = self._reader
+        repositories = self._repositories
+        if repositories is None or repositories.connection is not connection:
+            repositories = self._repositories = Repositories(connection)
+        return repositories
 
     def read_on_primary(self) -> None:
         """Serve this request's reads from the connection its writes will use: a mutation
@@ -135,6 +143,10 @@ class DatabaseSession:
         """
         if self._closed:
             raise SessionClosed
+        if engine.sync_engine.pool.checkedin() > 0:  # type: ignore[attr-defined]
+            # An idle connection is taken without awaiting anything: no cancellation can
+            # fall between taking it and holding it.
+            return await engine.connect()
         opening = asyncio.ensure_future(engine.connect())
         self._in_flight.add(opening)
         connection = await asyncio.shield(opening)

@@ -31,6 +31,7 @@ class Repositories:
     """Every repository, bound to one connection."""
 
     def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
         self.tenancy = SqlTenancyRepository(connection)
         self.customers = SqlCustomerRepository(connection)
         self.identity = SqlIdentityRepository(connection)

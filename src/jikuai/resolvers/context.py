@@ -58,10 +58,18 @@ class Context:
             raise Unauthenticated
         return actor
 
-    async def visible_customer(self, customer_id: uuid.UUID) -> Customer | None:
-        """The customer if this actor may see it; otherwise None, as if it did not exist."""
+    async def visible_customer(
+        self, customer_id: uuid.UUID, *, at_once: bool = False
+    ) -> Customer | None:
+        """The customer if this actor may see it; otherwise None, as if it did not exist.
+        `at_once` for a root field, which has no siblings to batch with."""
         actor = await self.require_actor()
-        customer = await self.loaders.customer_by_id.load(customer_id)
+        loaders = self.loaders
+        customer = await (
+            loaders.customer_at_once(customer_id)
+            if at_once
+            else loaders.customer_by_id.load(customer_id)
+        )
         if customer is None or not actor.may_see_customer(customer.id, customer.institution_id):
             return None
         return customer

@@ -38,7 +38,7 @@ class CustomerPage:
 async def customer(context: Context, customer_id: uuid.UUID | None) -> Customer:
     """A customer the actor may see; NOT_FOUND for a malformed, unknown or foreign id alike."""
     await context.require_actor()
-    found = await context.visible_customer(customer_id) if customer_id else None
+    found = await context.visible_customer(customer_id, at_once=True) if customer_id else None
     if found is None:
         raise NotFound
     return found

@@ -20,8 +20,13 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global ID.")
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def to_global_id(type_name: str, local_id: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{local_id}".encode()).decode())
+    """URL-safe base64 of `Type:uuid` (`base64.urlsafe_b64encode`, without its two calls)."""
+    encoded = binascii.b2a_base64(f"{type_name}:{local_id}".encode(), newline=False)
+    return strawberry.ID(encoded.translate(_URL_SAFE).decode())
 
 
 def from_global_id(global_id: str) -> tuple[str, uuid.UUID] | None:

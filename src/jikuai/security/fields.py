@@ -13,7 +13,8 @@ beyond a rotation period here, but the reason to keep rotating data keys.
 
 import secrets
 import struct
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -29,8 +30,7 @@ _TAG_BYTES = 16
 _AAD_LABEL = b"jikuai field"
 
 
-@dataclass(frozen=True)
-class FieldContext:
+class FieldContext(NamedTuple):
     """Where an encrypted value lives; it must be the same to decrypt as to encrypt."""
 
     table: str
@@ -96,8 +96,15 @@ class FieldCipher:
 
 
 def _associated_data(header: bytes, context: FieldContext) -> bytes:
-    parts = [_AAD_LABEL, header]
-    for name in (context.table, context.column, context.row_id):
-        encoded = name.encode("utf-8")
-        parts += [_LENGTH.pack(len(encoded)), encoded]
-    return b"".join(parts)
+    return _place(header, context.table, context.column) + _part(context.row_id)
+
+
+@lru_cache(maxsize=256)
+def _place(header: bytes, table: str, column: str) -> bytes:
+    """The associated data up to the row: the same for every row of a column and key."""
+    return b"".join([_AAD_LABEL, header, _part(table), _part(column)])
+
+
+def _part(name: str) -> bytes:
+    encoded = name.encode("utf-8")
+    return _LENGTH.pack(len(encoded)) + encoded

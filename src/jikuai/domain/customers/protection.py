@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from jikuai.domain.customers.identity_numbers import normalize_id_number, normalize_mobile
 from jikuai.domain.customers.model import Customer, SensitiveField
@@ -22,16 +23,17 @@ from jikuai.security import (
 )
 
 TABLE = "customers"
-_MASKS = {
-    SensitiveField.NAME: mask_name,
-    SensitiveField.ID_NUMBER: mask_id_number,
-    SensitiveField.PHONE: mask_phone,
-}
 _COLUMNS = {
     SensitiveField.NAME: "name_ct",
     SensitiveField.ID_NUMBER: "id_number_ct",
     SensitiveField.PHONE: "phone_ct",
 }
+
+
+class MaskedIdentity(NamedTuple):
+    name: str
+    id_number: str
+    phone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +70,14 @@ class CustomerVault:
         blob = getattr(customer, _COLUMNS[field])
         return self._cipher.decrypt(blob, context=self._context(field, str(customer.id)))
 
-    def masked(self, customer: Customer, field: SensitiveField) -> str:
-        """The value as every screen shows it: ID first 1 + last 1, phone 3 + 4, name * + last."""
-        return _MASKS[field](self.reveal(customer, field))
+    def masked_identity(self, customer: Customer) -> MaskedIdentity:
+        """All three values masked, as a customer is shown (the row's id written once)."""
+        row = str(customer.id)
+        decrypt = self._cipher.decrypt
+        name = decrypt(customer.name_ct, context=FieldContext(TABLE, "name_ct", row))
+        id_number = decrypt(customer.id_number_ct, context=FieldContext(TABLE, "id_number_ct", row))
+        phone = decrypt(customer.phone_ct, context=FieldContext(TABLE, "phone_ct", row))
+        return MaskedIdentity(mask_name(name), mask_id_number(id_number), mask_phone(phone))
 
     def id_number_lookup(self, raw: str) -> bytes:
         """The blind index to search by, for an ID number however it was typed."""
