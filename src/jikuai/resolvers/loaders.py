@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from functools import cached_property
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.exceptions import WrongNumberOfResultsReturned
 
 from jikuai.domain.credit.applications import LoanApplication, Transition
 from jikuai.domain.credit.lines import CreditLine
@@ -65,6 +66,42 @@ class RewardsOf(NamedTuple):
     limit: int
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Loader(DataLoader[K, V]):
+    """strawberry's DataLoader, reading at once a `load_many` of keys it has neither cached
+    nor waiting: a plan's batch load asks for a whole level's keys together, and a future,
+    a batch entry and a callback for each key would cost more than the read itself."""
+
+    def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
+        wanted = list(keys)
+        if len(wanted) > 1 and self._all_unknown(wanted):
+            return self._read(wanted)
+        return super().load_many(wanted)
+
+    def _all_unknown(self, keys: list[K]) -> bool:
+        cached = self.cache_map.get
+        return len(set(keys)) == len(keys) and all(cached(key) is None for key in keys)
+
+    async def _read(self, keys: list[K]) -> list[V]:
+        values: list[Any] = list(await self.load_fn(keys))
+        if len(values) != len(keys):
+            raise WrongNumberOfResultsReturned(expected=len(keys), received=len(values))
+        found: dict[K, V] = {}
+        failure: BaseException | None = None
+        for key, value in zip(keys, values, strict=True):
+            if isinstance(value, BaseException):
+                failure = failure or value
+            else:
+                found[key] = value
+        self.prime_many(found)
+        if failure is not None:
+            raise failure  # as `load_many` raises the first of its keys' failures
+        return values
+
+
 class Loaders:
     """One request's loaders, each made when first used; they share the request's reads."""
 
@@ -72,105 +109,105 @@ class Loaders:
         self._reads = reads
 
     @cached_property
-    def institution_by_id(self) -> DataLoader[uuid.UUID, Institution | None]:
-        return DataLoader(self._institutions)
+    def institution_by_id(self) -> Loader[uuid.UUID, Institution | None]:
+        return Loader(self._institutions)
 
     @cached_property
-    def branch_by_id(self) -> DataLoader[uuid.UUID, Branch | None]:
-        return DataLoader(self._branches)
+    def branch_by_id(self) -> Loader[uuid.UUID, Branch | None]:
+        return Loader(self._branches)
 
     @cached_property
-    def village_by_id(self) -> DataLoader[uuid.UUID, Village | None]:
-        return DataLoader(self._villages)
+    def village_by_id(self) -> Loader[uuid.UUID, Village | None]:
+        return Loader(self._villages)
 
     @cached_property
-    def village_progress(self) -> DataLoader[uuid.UUID, VillageProgress]:
-        return DataLoader(self._village_progress)
+    def village_progress(self) -> Loader[uuid.UUID, VillageProgress]:
+        return Loader(self._village_progress)
 
     @cached_property
-    def branches_by_institution(self) -> DataLoader[uuid.UUID, list[Branch]]:
-        return DataLoader(self._branches_of)
+    def branches_by_institution(self) -> Loader[uuid.UUID, list[Branch]]:
+        return Loader(self._branches_of)
 
     @cached_property
-    def staff_by_id(self) -> DataLoader[uuid.UUID, Staff | None]:
-        return DataLoader(self._staff)
+    def staff_by_id(self) -> Loader[uuid.UUID, Staff | None]:
+        return Loader(self._staff)
 
     @cached_property
-    def scheme_by_id(self) -> DataLoader[uuid.UUID, Scheme | None]:
-        return DataLoader(self._schemes)
+    def scheme_by_id(self) -> Loader[uuid.UUID, Scheme | None]:
+        return Loader(self._schemes)
 
     @cached_property
-    def customer_by_id(self) -> DataLoader[uuid.UUID, Customer | None]:
-        return DataLoader(self._customers)
+    def customer_by_id(self) -> Loader[uuid.UUID, Customer | None]:
+        return Loader(self._customers)
 
     @cached_property
-    def product_by_id(self) -> DataLoader[uuid.UUID, LoanProduct | None]:
-        return DataLoader(self._products)
+    def product_by_id(self) -> Loader[uuid.UUID, LoanProduct | None]:
+        return Loader(self._products)
 
     @cached_property
-    def lpr_in_force(self) -> DataLoader[tuple[LprTenor, date], LprRate | None]:
+    def lpr_in_force(self) -> Loader[tuple[LprTenor, date], LprRate | None]:
         """The LPR of a tenor in force on a day; the whole (small) table is read once."""
-        return DataLoader(self._lprs_in_force)
+        return Loader(self._lprs_in_force)
 
     @cached_property
-    def application_by_id(self) -> DataLoader[uuid.UUID, LoanApplication | None]:
-        return DataLoader(self._applications)
+    def application_by_id(self) -> Loader[uuid.UUID, LoanApplication | None]:
+        return Loader(self._applications)
 
     @cached_property
-    def transitions_by_application(self) -> DataLoader[uuid.UUID, list[Transition]]:
-        return DataLoader(self._transitions)
+    def transitions_by_application(self) -> Loader[uuid.UUID, list[Transition]]:
+        return Loader(self._transitions)
 
     @cached_property
-    def credit_line_by_id(self) -> DataLoader[uuid.UUID, CreditLine | None]:
-        return DataLoader(self._credit_lines)
+    def credit_line_by_id(self) -> Loader[uuid.UUID, CreditLine | None]:
+        return Loader(self._credit_lines)
 
     @cached_property
-    def credit_lines_by_customer(self) -> DataLoader[uuid.UUID, list[CreditLine]]:
-        return DataLoader(self._credit_lines_of)
+    def credit_lines_by_customer(self) -> Loader[uuid.UUID, list[CreditLine]]:
+        return Loader(self._credit_lines_of)
 
     @cached_property
-    def applications_by_customer(self) -> DataLoader[uuid.UUID, list[LoanApplication]]:
-        return DataLoader(self._applications_of)
+    def applications_by_customer(self) -> Loader[uuid.UUID, list[LoanApplication]]:
+        return Loader(self._applications_of)
 
     @cached_property
-    def loans_by_customer(self) -> DataLoader[uuid.UUID, list[Loan]]:
-        return DataLoader(self._loans_of)
+    def loans_by_customer(self) -> Loader[uuid.UUID, list[Loan]]:
+        return Loader(self._loans_of)
 
     @cached_property
-    def loan_by_id(self) -> DataLoader[uuid.UUID, Loan | None]:
-        return DataLoader(self._loans)
+    def loan_by_id(self) -> Loader[uuid.UUID, Loan | None]:
+        return Loader(self._loans)
 
     @cached_property
-    def installments_by_loan(self) -> DataLoader[uuid.UUID, list[LoanInstallment]]:
-        return DataLoader(self._installments)
+    def installments_by_loan(self) -> Loader[uuid.UUID, list[LoanInstallment]]:
+        return Loader(self._installments)
 
     @cached_property
-    def repayments_by_loan(self) -> DataLoader[uuid.UUID, list[RepaymentRecord]]:
-        return DataLoader(self._repayments)
+    def repayments_by_loan(self) -> Loader[uuid.UUID, list[RepaymentRecord]]:
+        return Loader(self._repayments)
 
     @cached_property
-    def merchant_by_id(self) -> DataLoader[uuid.UUID, Merchant | None]:
-        return DataLoader(self._merchants)
+    def merchant_by_id(self) -> Loader[uuid.UUID, Merchant | None]:
+        return Loader(self._merchants)
 
     @cached_property
-    def operator_by_id(self) -> DataLoader[uuid.UUID, MerchantOperator | None]:
-        return DataLoader(self._operators)
+    def operator_by_id(self) -> Loader[uuid.UUID, MerchantOperator | None]:
+        return Loader(self._operators)
 
     @cached_property
-    def operators_by_merchant(self) -> DataLoader[uuid.UUID, list[MerchantOperator]]:
-        return DataLoader(self._operators_of)
+    def operators_by_merchant(self) -> Loader[uuid.UUID, list[MerchantOperator]]:
+        return Loader(self._operators_of)
 
     @cached_property
-    def redemption_by_id(self) -> DataLoader[uuid.UUID, Redemption | None]:
-        return DataLoader(self._redemptions)
+    def redemption_by_id(self) -> Loader[uuid.UUID, Redemption | None]:
+        return Loader(self._redemptions)
 
     @cached_property
-    def reward_by_id(self) -> DataLoader[uuid.UUID, Reward | None]:
-        return DataLoader(self._rewards)
+    def reward_by_id(self) -> Loader[uuid.UUID, Reward | None]:
+        return Loader(self._rewards)
 
     @cached_property
-    def rewards_by_merchant(self) -> DataLoader[RewardsOf, list[Reward]]:
-        return DataLoader(self._rewards_of)
+    def rewards_by_merchant(self) -> Loader[RewardsOf, list[Reward]]:
+        return Loader(self._rewards_of)
 
     async def _products(self, keys: list[uuid.UUID]) -> list[LoanProduct | None]:
         return _by_id(await (await self._reads()).products.by_id(keys), keys)

@@ -19,7 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from graphql import GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLString
+from graphql import (
+    GraphQLBoolean,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
+    GraphQLScalarType,
+    GraphQLString,
+)
+from graphql.pyutils import Undefined
 
 from jikuai.schema.plan.model import Attribute, Field, Leaf, TypeName
 
@@ -32,6 +41,9 @@ _REGULAR = {
     GraphQLBoolean.name: "type({0}) is bool",
     GraphQLInt.name: "type({0}) is int and MIN_INT <= {0} <= MAX_INT",
 }
+_BUILT_IN = frozenset(
+    each.name for each in (GraphQLString, GraphQLID, GraphQLBoolean, GraphQLInt, GraphQLFloat)
+)
 
 
 class Irregular(Exception):
@@ -55,7 +67,12 @@ def fuse(type_name: str, fields: Sequence[Field]) -> Build | None:
     are not fused; None if no field of the selection is."""
     if not any(fusable(each) for each in fields):
         return None
-    namespace: dict[str, Any] = {"Irregular": Irregular, "MIN_INT": MIN_INT, "MAX_INT": MAX_INT}
+    namespace: dict[str, Any] = {
+        "Irregular": Irregular,
+        "Undefined": Undefined,
+        "MIN_INT": MIN_INT,
+        "MAX_INT": MAX_INT,
+    }
     lines = ["def build(objects):", "    built = []", "    for each in objects:"]
     entries: list[str] = []
     for index, field in enumerate(fields):
@@ -63,8 +80,12 @@ def fuse(type_name: str, fields: Sequence[Field]) -> Build | None:
         if isinstance(reader, TypeName):
             entries.append(f"{field.key!r}: {type_name!r}")
         elif fusable(field) and isinstance(reader, Attribute) and isinstance(completion, Leaf):
-            namespace[f"coerce{index}"] = completion.coerce
-            lines += _read(index, reader.name, completion, nullable=field.nullable)
+            leaf = completion.type
+            # A custom scalar's own output function, its result checked here as `coerce`
+            # would; built-in types and enums have a quicker `coerce` of their own.
+            custom = isinstance(leaf, GraphQLScalarType) and leaf.name not in _BUILT_IN
+            namespace[f"coerce{index}"] = leaf.coerce_output_value if custom else completion.coerce
+            lines += _read(index, reader.name, leaf, nullable=field.nullable, check=custom)
             entries.append(f"{field.key!r}: v{index}")
         else:
             entries.append(f"{field.key!r}: None")
@@ -75,18 +96,26 @@ def fuse(type_name: str, fields: Sequence[Field]) -> Build | None:
     return build
 
 
-def _read(index: int, attribute: str, leaf: Leaf, *, nullable: bool) -> list[str]:
-    """The lines that read `attribute` into `v{index}`, coerced by `coerce{index}`, or
-    raise `Irregular` on a null where none is allowed."""
+def _read(
+    index: int, attribute: str, leaf: GraphQLLeafType, *, nullable: bool, check: bool
+) -> list[str]:
+    """The lines that read `attribute` into `v{index}`, coerced by `coerce{index}` (its
+    result `check`ed for a null), or raise `Irregular` on a null where none is allowed."""
     value = f"v{index}"
-    coerced = f"{value} = coerce{index}({value})"
+    coerced = [f"{value} = coerce{index}({value})"]
+    if check:
+        coerced += [f"if {value} is None or {value} is Undefined:", "    raise Irregular"]
     lines = [f"        {value} = each.{attribute}"]
     if not nullable:
         lines += [f"        if {value} is None:", "            raise Irregular"]
-    regular = _REGULAR.get(leaf.type.name)
+    regular = _REGULAR.get(leaf.name)
     conditions = ([f"{value} is not None"] if nullable else []) + (
         [f"not ({regular.format(value)})"] if regular else []
     )
     if not conditions:
-        return [*lines, f"        {coerced}"]
-    return [*lines, f"        if {' and '.join(conditions)}:", f"            {coerced}"]
+        return [*lines, *(f"        {line}" for line in coerced)]
+    return [
+        *lines,
+        f"        if {' and '.join(conditions)}:",
+        *(f"            {line}" for line in coerced),
+    ]

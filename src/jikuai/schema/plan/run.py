@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterable, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from types import GeneratorType
+from typing import Any, Protocol, cast
 
 from graphql import (
     ExecutionResult,
@@ -97,19 +98,53 @@ class _Failed:
 _SKIPPED: Any = object()  # no value: the object failed before or by this field
 
 
+class Paths(Protocol):
+    """Where each object of a level is: a path is made only when an error needs one."""
+
+    def __getitem__(self, index: int, /) -> Path | None: ...
+
+
+class Positions(Protocol):
+    """Where each value of a field is, made only when an error needs one."""
+
+    def __getitem__(self, index: int, /) -> Path: ...
+
+
 class _Positions:
-    """The paths of one field on each object of a level, made only when asked for."""
+    """The paths of one field on each object of a level."""
 
     __slots__ = ("key", "parents", "type_name")
 
-    def __init__(self, parents: Sequence[Path | None], key: str, type_name: str) -> None:
+    def __init__(self, parents: Paths, key: str, type_name: str) -> None:
         self.parents, self.key, self.type_name = parents, key, type_name
 
     def __getitem__(self, index: int) -> Path:
         return Path(self.parents[index], self.key, self.type_name)
 
 
-Positions = _Positions | list[Path]
+class _Items:
+    """The paths of a level's list items, all lists flattened: item `i` is at
+    `offsets[i]` of the list at `owners[i]`."""
+
+    __slots__ = ("lists", "offsets", "owners")
+
+    def __init__(self, lists: Positions, owners: list[int], offsets: list[int]) -> None:
+        self.lists, self.owners, self.offsets = lists, owners, offsets
+
+    def __getitem__(self, index: int) -> Path:
+        return Path(self.lists[self.owners[index]], self.offsets[index], None)
+
+
+class _Among:
+    """The positions of the values at `indexes`."""
+
+    __slots__ = ("indexes", "positions")
+
+    def __init__(self, positions: Positions, indexes: list[int]) -> None:
+        self.positions, self.indexes = positions, indexes
+
+    def __getitem__(self, index: int) -> Path:
+        return self.positions[self.indexes[index]]
 
 
 class _Run:
@@ -151,7 +186,7 @@ class _Run:
         self,
         selection: Selection,
         objects: list[Any],
-        paths: Sequence[Path | None],
+        paths: Paths,
         *,
         serial: bool = False,
     ) -> list[dict[str, Any] | _Failed]:
@@ -245,7 +280,7 @@ class _Run:
         self,
         field: Field,
         values: list[Any],
-        paths: Sequence[Path | None],
+        paths: Paths,
         failures: list[_Failed | None],
         skipped: list[_Failed | None],
     ) -> list[Any]:
@@ -275,7 +310,7 @@ class _Run:
     # Resolving
 
     def resolve(
-        self, field: Field, objects: list[Any], paths: Sequence[Path | None]
+        self, field: Field, objects: list[Any], paths: Paths
     ) -> list[Any] | Awaitable[list[Any]]:
         """The field's raw value on each object (an exception where it raised)."""
         reader = field.reader
@@ -306,7 +341,7 @@ class _Run:
         field: Field,
         reader: Resolver | Generic,
         objects: list[Any],
-        paths: Sequence[Path | None],
+        paths: Paths,
     ) -> list[Any] | Awaitable[list[Any]]:
         values: list[Any] = []
         waiting: list[int] = []
@@ -434,7 +469,8 @@ class _Run:
         """Every list of the level completed as one level of items."""
         done: list[Any] = [None] * len(values)
         flat: list[Any] = []
-        flat_positions: list[Path] = []
+        owners: list[int] = []
+        offsets: list[int] = []
         spans: list[tuple[int, int, int]] = []
         for index, value in enumerate(values):
             if value is None:
@@ -455,15 +491,16 @@ class _Run:
                 )
                 done[index] = self.fail(wrong, field, positions[index], nullable)
                 continue
-            position = positions[index]
             start = len(flat)
             flat.extend(listed)
-            flat_positions.extend(Path(position, at, None) for at in range(len(listed)))
+            owners.extend([index] * len(listed))
+            offsets.extend(range(len(listed)))
             spans.append((index, start, len(flat)))
-        waiting = [at for at, each in enumerate(flat) if is_awaitable(each)]
+        waiting = [at for at, each in enumerate(flat) if _awaitable(each)]
         if waiting:
             flat = await self.settle(flat, waiting)
-        completed = self.complete(items.item, items.nullable, flat, flat_positions, field)
+        item_positions = _Items(positions, owners, offsets)
+        completed = self.complete(items.item, items.nullable, flat, item_positions, field)
         if not isinstance(completed, list):
             completed = await completed
         for index, start, end in spans:
@@ -501,13 +538,12 @@ class _Run:
             found_at.append(index)
         if not found:
             return done
-        paths = [positions[index] for index in found_at]
-        completed = await self.level(objects.selection, found, paths)
-        for index, path, value in zip(found_at, paths, completed, strict=True):
+        completed = await self.level(objects.selection, found, _Among(positions, found_at))
+        for index, value in zip(found_at, completed, strict=True):
             if not isinstance(value, _Failed):
                 done[index] = value
             elif nullable:
-                self.record(value.error, path)
+                self.record(value.error, positions[index])
             else:
                 done[index] = value
         return done
@@ -558,6 +594,21 @@ def _not_a(objects: Objects, value: Any, field: Field) -> Exception | None:
     return GraphQLError(
         f"Expected value of type '{objects.type}' but got: {inspect(value)}.", field.nodes
     )
+
+
+_PLAIN: set[type] = set()  # types whose values graphql-core finds not awaitable
+
+
+def _awaitable(value: Any) -> bool:
+    """graphql-core's `is_awaitable`, remembered for the plain types it looks at by type."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return False
+    if is_awaitable(value):
+        return True
+    if not isinstance(value, GeneratorType):  # a generator's answer depends on its code
+        _PLAIN.add(kind)
+    return False
 
 
 def _attribute(source: Any, name: str) -> Any:
