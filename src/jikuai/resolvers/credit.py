@@ -11,7 +11,12 @@ from decimal import Decimal
 from typing import TypeVar
 
 from jikuai.domain.credit import catalog, lending, monitoring, origination
-from jikuai.domain.credit.access import CREDIT_STAFF, LIST_KEEPERS, sees_credit_of
+from jikuai.domain.credit.access import (
+    CREDIT_STAFF,
+    LIST_KEEPERS,
+    credit_reader,
+    sees_credit_of,
+)
 from jikuai.domain.credit.alerts import RiskAlert
 from jikuai.domain.credit.applications import LoanApplication
 from jikuai.domain.credit.decisions import Decision
@@ -246,10 +251,9 @@ async def applications_of(
 
 
 async def _readable(context: Context, groups: Sequence[list[R]]) -> list[list[R]]:
-    actor = await context.require_actor()
+    sees = credit_reader(await context.require_actor())
     return [
-        [each for each in rows if sees_credit_of(actor, each.institution_id, each.customer_id)]
-        for rows in groups
+        [each for each in rows if sees(each.institution_id, each.customer_id)] for rows in groups
     ]
 
 

@@ -8,6 +8,7 @@ action names the roles that may take it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from jikuai.domain.tenancy.actors import Actor
 from jikuai.domain.tenancy.model import Role
@@ -26,11 +27,21 @@ CLASSIFYING_STAFF = frozenset({Role.RISK_OFFICER})
 
 def sees_credit_of(actor: Actor, institution_id: uuid.UUID, customer_id: uuid.UUID) -> bool:
     """Whether `actor` may read a credit record (application, line, loan) of this customer."""
+    return credit_reader(actor)(institution_id, customer_id)
+
+
+def credit_reader(actor: Actor) -> Callable[[uuid.UUID, uuid.UUID], bool]:
+    """`sees_credit_of` for one actor, as a check of (institution, customer) decided once for
+    a page of records."""
     if actor.is_customer:
-        return actor.customer_id == customer_id
+        own = actor.customer_id
+        return lambda _, customer_id: own is not None and customer_id == own
     if actor.sees_all_institutions:
-        return True
-    return actor.role in CREDIT_STAFF and actor.institution_id == institution_id
+        return lambda _, __: True
+    if actor.role in CREDIT_STAFF:
+        mine = actor.institution_id
+        return lambda institution_id, _: institution_id == mine
+    return lambda _, __: False
 
 
 def acts_on_credit_of(

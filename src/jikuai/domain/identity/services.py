@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from jikuai.domain.identity.model import RefreshToken, WeChatAccount
@@ -87,18 +88,7 @@ class Authenticator:
 
     def actor_from_access_token(self, token: str, *, now: datetime) -> Actor:
         """The actor an access token names; raises InvalidToken."""
-        claims = self._codec.verify(token, now=now)
-        try:
-            return Actor(
-                kind=ActorKind(claims.actor_kind),
-                id=uuid.UUID(claims.subject),
-                role=Role(claims.role),
-                institution_id=_uuid_or_none(claims.institution_id),
-                customer_id=_uuid_or_none(claims.customer_id),
-                merchant_id=_uuid_or_none(claims.merchant_id),
-            )
-        except ValueError:
-            raise InvalidToken("token invalid") from None
+        return _actor(self._codec.verify(token, now=now))
 
     async def staff_login(
         self, uow: UnitOfWork, *, username: str, password: str, now: datetime
@@ -351,6 +341,22 @@ async def _customer_actor(
         institution_id=institution_id,
         customer_id=customer_id,
     )
+
+
+@lru_cache(maxsize=4096)
+def _actor(claims: AccessClaims) -> Actor:
+    """The actor verified claims name; a client sends the same token many times."""
+    try:
+        return Actor(
+            kind=ActorKind(claims.actor_kind),
+            id=uuid.UUID(claims.subject),
+            role=Role(claims.role),
+            institution_id=_uuid_or_none(claims.institution_id),
+            customer_id=_uuid_or_none(claims.customer_id),
+            merchant_id=_uuid_or_none(claims.merchant_id),
+        )
+    except ValueError:
+        raise InvalidToken("token invalid") from None
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
