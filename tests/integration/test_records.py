@@ -9,7 +9,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import pytest
+from sqlalchemy import text
 
 from jikuai.domain.customers.model import CustomerFilter, Segment
 from jikuai.persistence.unit_of_work import Repositories
@@ -129,3 +131,28 @@ async def test_customers_by_id_are_the_same_on_both_paths(
         assert on_reader
         assert _typed(on_reader) == _typed(on_primary)
         assert len(statements) == 1
+
+
+async def test_a_connection_the_database_dropped_is_not_reused(
+    stack: Stack, borrower: uuid.UUID
+) -> None:
+    database = stack.services.database
+    if database.reader.dialect.name != "postgresql":
+        pytest.skip("reads come from the driver's records on PostgreSQL only")
+    session = database.session()
+    reads = await session.reads()
+    backend = await reads.connection.scalar(text("SELECT pg_backend_pid()"))
+    async with database.primary.connect() as primary:
+        await primary.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    with pytest.raises(asyncpg.PostgresConnectionError):
+        await reads.customers.by_id([borrower], institution_id=None)
+    assert reads.connection.invalidated
+    await session.close()
+
+    fresh = database.session()
+    try:
+        found = await (await fresh.reads()).customers.by_id([borrower], institution_id=None)
+    finally:
+        await fresh.close()
+    assert [each.id for each in found] == [borrower]

@@ -15,11 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Convert = Callable[[Any], Any]
+# What a connection the database dropped (or a network gone) raises.
+_BROKEN = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +58,12 @@ class Query:
         announce = sync.dispatch.before_cursor_execute
         if announce:  # listeners counting or tracing statements see this one too
             announce(sync, None, compiled.sql, arguments, None, False)
-        async with adapted._execute_mutex:  # one statement at a time, as SQLAlchemy's own
-            records = await adapted._connection.fetch(compiled.sql, *arguments)
+        try:
+            async with adapted._execute_mutex:  # one statement at a time, as SQLAlchemy's own
+                records = await adapted._connection.fetch(compiled.sql, *arguments)
+        except _BROKEN:
+            await connection.invalidate()  # as SQLAlchemy does: the pool will not reuse it
+            raise
         return _rows(records, compiled.columns, compiled.conversions)
 
     def statement(self, dialect: str) -> Select[Any]:
