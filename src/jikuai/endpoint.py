@@ -125,7 +125,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         result = await self.runner.run(
             prepared, variables=variables, context=context, request_id=context.request_id
         )
-        await context.db.close()  # the connection goes back before the response is written
+        await context.close()  # before the response is written
         return self._json(result)
 
     def _json(self, body: dict[str, Any]) -> Response:

@@ -36,6 +36,13 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders(self.db.reads)
 
+    async def close(self) -> None:
+        """The request's connections back to their pools, its loaders and their caches freed."""
+        await self.db.close()
+        loaders = self.__dict__.get("loaders")
+        if loaders is not None:
+            loaders.clear()
+
     @cached_property
     def today(self) -> date:
         """The business date, in Asia/Shanghai."""

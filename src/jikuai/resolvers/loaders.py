@@ -56,6 +56,10 @@ def _grouped(rows: Sequence[C], keys: Sequence[uuid.UUID]) -> list[list[C]]:
     return [found[key] for key in keys]
 
 
+async def _closed() -> Repositories:
+    raise RuntimeError("the request's loaders were cleared")
+
+
 class RewardsOf(NamedTuple):
     """A page of one merchant's rewards: at most `limit` after `after`, only those on offer on
     `offered_on` if given. Pages asked with the same bounds are read in one statement."""
@@ -107,6 +111,12 @@ class Loaders:
 
     def __init__(self, reads: ReadsProvider) -> None:
         self._reads = reads
+
+    def clear(self) -> None:
+        """Drop every loader made: each refers back to this object through its load
+        function, so what it cached would otherwise wait for the cycle collector."""
+        self.__dict__.clear()
+        self._reads = _closed
 
     @cached_property
     def institution_by_id(self) -> Loader[uuid.UUID, Institution | None]:
