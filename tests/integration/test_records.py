@@ -15,21 +15,24 @@ from sqlalchemy import text
 
 from jikuai.domain.customers.model import CustomerFilter, Segment
 from jikuai.persistence.unit_of_work import Repositories
-from tests.support.credit import DRAW, local_uuid, mutate, open_line
+from tests.support.credit import DRAW, credit_line_id, local_uuid, mutate, open_line
 from tests.support.stack import Stack
 
 Read = Callable[[Repositories], Awaitable[Any]]
 
 
-async def _both_ways(stack: Stack, read: Read) -> tuple[Any, Any, list[str]]:
-    """What `read` finds on the reader (statements its listeners saw) and on the primary."""
+async def _same_both_ways(stack: Stack, read: Read) -> Any:
+    """What `read` finds on the reader, having checked the primary finds the same values of
+    the same types, and that the reader's listeners saw one statement."""
     database = stack.services.database
     async with database.reader.connect() as reader:
         with stack.count_statements(writer=False) as statements:
             on_reader = await read(Repositories(reader))
     async with database.primary.connect() as primary, primary.begin():
         on_primary = await read(Repositories(primary))
-    return on_reader, on_primary, statements
+    assert _typed(on_reader) == _typed(on_primary)
+    assert len(statements) == 1
+    return on_reader
 
 
 def _typed(found: Any) -> Any:
@@ -47,12 +50,7 @@ def _fields(found: Any) -> list[tuple[dataclasses.Field[Any], Any]]:
 async def borrower(stack: Stack) -> uuid.UUID:
     """A customer with two loans."""
     line = await open_line(stack)
-    lines = await stack.gql(
-        "query($id: ID!) { customer(id: $id) { creditLines { id } } }",
-        {"id": line.customer_id},
-        token=line.token,
-    )
-    line_id = lines["data"]["customer"]["creditLines"][0]["id"]
+    line_id = await credit_line_id(stack, line)
     for amount in ("1000", "2500.50"):
         drawn = await mutate(
             stack,
@@ -81,13 +79,11 @@ async def _first(reads: Repositories) -> list[Any]:
 async def test_loans_of_customers_are_the_same_on_both_paths(
     stack: Stack, borrower: uuid.UUID
 ) -> None:
-    on_reader, on_primary, statements = await _both_ways(
+    found = await _same_both_ways(
         stack, lambda reads: reads.loans.of_customers([borrower, uuid.uuid4()])
     )
 
-    assert len(on_reader) == 2
-    assert _typed(on_reader) == _typed(on_primary)
-    assert len(statements) == 1
+    assert len(found) == 2
 
 
 @pytest.mark.parametrize(
@@ -107,30 +103,22 @@ async def test_loans_of_customers_are_the_same_on_both_paths(
 async def test_pages_of_customers_are_the_same_on_both_paths(
     stack: Stack, borrower: uuid.UUID, read: Read
 ) -> None:
-    on_reader, on_primary, statements = await _both_ways(stack, read)
-
-    assert on_reader
-    assert _typed(on_reader) == _typed(on_primary)
-    assert len(statements) == 1
+    assert await _same_both_ways(stack, read)
 
 
 async def test_customers_by_id_are_the_same_on_both_paths(
     stack: Stack, borrower: uuid.UUID
 ) -> None:
-    first = await _both_ways(stack, _first)
-    ids = [each.id for each in first[0]]
-    institution = first[0][0].institution_id
+    first = await _same_both_ways(stack, _first)
+    ids = [each.id for each in first]
+    institution = first[0].institution_id
 
     for read in (
         lambda reads: reads.customers.by_id([borrower], institution_id=None),
         lambda reads: reads.customers.by_id([*ids, borrower, *ids], institution_id=None),
         lambda reads: reads.customers.by_id(ids, institution_id=institution),
     ):
-        on_reader, on_primary, statements = await _both_ways(stack, read)
-
-        assert on_reader
-        assert _typed(on_reader) == _typed(on_primary)
-        assert len(statements) == 1
+        assert await _same_both_ways(stack, read)
 
 
 async def test_a_connection_the_database_dropped_is_not_reused(

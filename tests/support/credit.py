@@ -417,6 +417,17 @@ async def revolving_product(stack: Stack, rules: list[dict[str, Any]]) -> dict[s
     )
 
 
+async def credit_line_id(stack: Stack, line: OpenLine) -> str:
+    """The global ID of the credit line the approval opened."""
+    lines = await stack.gql(
+        "query($id: ID!) { customer(id: $id) { creditLines { id } } }",
+        {"id": line.customer_id},
+        token=line.token,
+    )
+    found: str = lines["data"]["customer"]["creditLines"][0]["id"]
+    return found
+
+
 async def open_line(stack: Stack, limit: str = "50000") -> OpenLine:
     product = await revolving_product(stack, [AGE_RULE, NOT_BLACKLISTED, WHITELISTED])
     id_number = stack.new_id_number()

@@ -16,6 +16,7 @@ from tests.support.credit import (
     DECISION_FIELDS,
     NOT_BLACKLISTED,
     create_product,
+    credit_line_id,
     customer_token,
     error_codes,
     fixed,
@@ -156,12 +157,7 @@ async def test_an_approved_credit_line_cannot_be_withdrawn(stack: Stack) -> None
 
 async def test_a_drawdown_key_names_one_drawdown_only(stack: Stack) -> None:
     line = await open_line(stack)
-    lines = await stack.gql(
-        "query($id: ID!) { customer(id: $id) { creditLines { id } } }",
-        {"id": line.customer_id},
-        token=line.token,
-    )
-    line_id = lines["data"]["customer"]["creditLines"][0]["id"]
+    line_id = await credit_line_id(stack, line)
     key = str(uuid.uuid4())
 
     def draw(amount: str) -> dict[str, Any]:
