@@ -13,7 +13,6 @@ SQLAlchemy then discards the whole pool, and the next request connects afresh.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -27,6 +26,10 @@ log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
+    """A pool of `pool_size` connections. The reader's (`autocommit`) has no overflow: under a
+    burst of queries a request waits for a connection, rather than opening one that is closed
+    again when it comes back (hundreds a second under load). The writer's may open as many
+    again, for work that holds one connection while it takes another (a job's lease)."""
     # An autocommit connection has no transaction to roll back when it returns to the pool.
     options: dict[str, Any] = (
         {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}
@@ -40,9 +43,7 @@ def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) ->
     return create_async_engine(
         url,
         pool_size=pool_size,
-        # No overflow: under a burst, a request waits for a connection, rather than opening
-        # one that is closed again when it comes back (hundreds a second under load).
-        max_overflow=0,
+        max_overflow=0 if autocommit else pool_size,
         pool_recycle=3600,
         hide_parameters=True,  # bound values (ciphertexts, openids) never reach a log
         **options,
@@ -140,8 +141,8 @@ class DatabaseSession:
 
         Work graphql-core abandons (the siblings of a field that failed) may still run after
         the response. A connection on its way when the request ends, or when the field that
-        asked for it is cancelled, belongs to `close`, which returns it to the pool; after
-        `close`, no connection is opened at all.
+        asked for it is cancelled, belongs to `close`, which stops its wait for a free
+        connection or returns it to the pool; after `close`, no connection is opened at all.
         """
         if self._closed:
             raise SessionClosed
@@ -149,7 +150,12 @@ class DatabaseSession:
             return await self._take_idle(engine)
         opening = asyncio.ensure_future(engine.connect())
         self._in_flight.add(opening)
-        connection = await asyncio.shield(opening)
+        try:
+            connection = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            if opening.cancelled():  # by `close`: the request ended meanwhile
+                raise SessionClosed from None
+            raise
         if opening not in self._in_flight:  # the request ended meanwhile
             raise SessionClosed
         self._in_flight.discard(opening)
@@ -172,8 +178,10 @@ class DatabaseSession:
         self._closed = True
         in_flight, self._in_flight = self._in_flight, set()
         for opening in in_flight:
-            with contextlib.suppress(Exception):
-                await _release(await opening)
+            opening.cancel()  # one waiting for a free connection stops waiting
+        for opened in await asyncio.gather(*in_flight, return_exceptions=True):
+            if isinstance(opened, AsyncConnection):  # it arrived before it could be cancelled
+                await _release(opened)
         try:
             if reader is not None:
                 await _release(reader)
@@ -189,7 +197,9 @@ class DatabaseSession:
 
 
 def _has_idle(engine: AsyncEngine) -> bool:
-    return bool(engine.sync_engine.pool.checkedin() > 0)  # type: ignore[attr-defined]
+    """Whether the pool holds a connection nobody uses (pools that keep none never do)."""
+    checked_in = getattr(engine.sync_engine.pool, "checkedin", None)
+    return checked_in is not None and checked_in() > 0
 
 
 async def _release(connection: AsyncConnection) -> None:

@@ -21,14 +21,19 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Convert = Callable[[Any], Any]
-# What a connection the database dropped (or a network gone) raises.
-_BROKEN = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+# What leaves a connection that is still open unusable: the server ending the session, or the
+# driver's protocol state broken by a message that crossed a query (a session ended meanwhile).
+_UNUSABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InternalClientError,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    parameters: tuple[str, ...]
+    parameters: tuple[tuple[str, Convert | None], ...]  # in order, with their bind processing
     columns: tuple[str, ...]
     conversions: tuple[tuple[str, Convert], ...]
 
@@ -54,15 +59,19 @@ class Query:
             return _rows(result, _columns(statement), ())
         sync, adapted = driver
         compiled = self._compiled or self._compile(connection.dialect)
-        arguments = [parameters[name] for name in compiled.parameters]
+        arguments = [
+            parameters[name] if bind is None else bind(parameters[name])
+            for name, bind in compiled.parameters
+        ]
         announce = sync.dispatch.before_cursor_execute
-        if announce:  # listeners counting or tracing statements see this one too
+        if announce:  # listeners counting statements see this one too (with no context)
             announce(sync, None, compiled.sql, arguments, None, False)
         try:
             async with adapted._execute_mutex:  # one statement at a time, as SQLAlchemy's own
                 records = await adapted._connection.fetch(compiled.sql, *arguments)
-        except _BROKEN:
-            await connection.invalidate()  # as SQLAlchemy does: the pool will not reuse it
+        except BaseException as error:
+            if adapted._connection.is_closed() or isinstance(error, _UNUSABLE):
+                await connection.invalidate()  # the pool must not hand it out again
             raise
         return _rows(records, compiled.columns, compiled.conversions)
 
@@ -82,9 +91,13 @@ class Query:
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 conversions.append((column.name, process))
+        binds = compiled.binds
         self._compiled = _Compiled(
             sql=compiled.string,
-            parameters=tuple(compiled.positiontup or ()),
+            parameters=tuple(
+                (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup or ()
+            ),
             columns=_columns(statement),
             conversions=tuple(conversions),
         )

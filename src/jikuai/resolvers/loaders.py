@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -24,6 +25,7 @@ from jikuai.domain.points.model import Redemption
 from jikuai.domain.ports import Repositories
 from jikuai.domain.tenancy.model import Branch, Institution, Staff, Village
 from jikuai.domain.villages.model import NO_PROGRESS, VillageProgress
+from jikuai.persistence.engine import SessionClosed
 
 
 class HasId(Protocol):
@@ -57,7 +59,7 @@ def _grouped(rows: Sequence[C], keys: Sequence[uuid.UUID]) -> list[list[C]]:
 
 
 async def _closed() -> Repositories:
-    raise RuntimeError("the request's loaders were cleared")
+    raise SessionClosed
 
 
 class RewardsOf(NamedTuple):
@@ -90,20 +92,39 @@ class Loader(DataLoader[K, V]):
         return len(set(keys)) == len(keys) and all(cached(key) is None for key in keys)
 
     async def _read(self, keys: list[K]) -> list[V]:
-        values: list[Any] = list(await self.load_fn(keys))
-        if len(values) != len(keys):
-            raise WrongNumberOfResultsReturned(expected=len(keys), received=len(values))
-        found: dict[K, V] = {}
+        """The keys are cached as waiting while they are read, so a second ask for them
+        meanwhile (an alias of the same field) waits for this read instead of making one."""
+        waiting = [self.loop.create_future() for _ in keys]
+        for key, future in zip(keys, waiting, strict=True):
+            self.cache_map.set(key, future)
+        try:
+            values: list[Any] = list(await self.load_fn(keys))
+            if len(values) != len(keys):
+                raise WrongNumberOfResultsReturned(expected=len(keys), received=len(values))
+        except BaseException as error:
+            for future in waiting:
+                _fail(future, error)
+            raise
         failure: BaseException | None = None
-        for key, value in zip(keys, values, strict=True):
+        for value, future in zip(values, waiting, strict=True):
             if isinstance(value, BaseException):
                 failure = failure or value
+                _fail(future, value)
             else:
-                found[key] = value
-        self.prime_many(found)
+                future.set_result(value)
         if failure is not None:
             raise failure  # as `load_many` raises the first of its keys' failures
         return values
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    """The future failed as the read did; its error counts as seen (whoever waits on it
+    sees it too), since the read raises it to its own caller."""
+    if isinstance(error, asyncio.CancelledError):
+        future.cancel()
+        return
+    future.set_exception(error)
+    future.exception()
 
 
 class Loaders:
@@ -285,7 +306,7 @@ class Loaders:
         """One customer for a root field, read at once: there is no batch to wait for there,
         and scheduling one costs more than the read. It shares `customer_by_id`'s cache."""
         cached = self.customer_by_id.cache_map.get(key)
-        if cached is not None:
+        if cached is not None and not cached.cancelled():
             return await cached
         (found,) = await self._customers([key])
         self.customer_by_id.prime(key, found)

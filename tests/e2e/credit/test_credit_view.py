@@ -62,3 +62,17 @@ async def test_a_page_of_credit_views_costs_the_same_statements_at_any_size(stac
         counts.append(len(statements))
 
     assert counts[0] == counts[1]
+
+
+async def test_a_relation_asked_twice_on_a_page_is_read_once(stack: Stack) -> None:
+    await disbursed_loan(stack)
+    token = await stack.token("alpha-officer")
+    twice = "query { customers(first: 20) { edges { node { a: loans { id } b: loans { id } } } } }"
+
+    with stack.count_statements() as statements:
+        body = await stack.gql(twice, {}, token=token)
+
+    edges = body["data"]["customers"]["edges"]
+    assert all(each["node"]["a"] == each["node"]["b"] for each in edges)
+    assert any(each["node"]["a"] for each in edges)
+    assert sum("FROM loans" in each for each in statements) == 1

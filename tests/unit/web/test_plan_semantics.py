@@ -104,7 +104,13 @@ QUERIES = [
     " ...Spare @skip(if: $a) } } fragment Spare on Box { spare { name } title @skip(if: true) }",
 ]
 
-texts = st.none() | st.sampled_from(["x", "y", BOOM]) | st.integers(-3, 3)
+# An exception held as a value is that field's error, for graphql-core and plans alike.
+texts = (
+    st.none()
+    | st.sampled_from(["x", "y", BOOM])
+    | st.integers(-3, 3)
+    | st.builds(ValueError, st.just("held"))
+)
 numbers = st.none() | st.integers(-(2**32), 2**32) | st.sampled_from([BOOM, "7", 1.5])
 
 

@@ -102,7 +102,12 @@ def _read(
     """The lines that read `attribute` into `v{index}`, coerced by `coerce{index}` (its
     result `check`ed for a null), or raise `Irregular` on a null where none is allowed."""
     value = f"v{index}"
-    coerced = [f"{value} = coerce{index}({value})"]
+    # An exception held as a value is an error where it stands: the level decides that.
+    coerced = [
+        f"if isinstance({value}, Exception):",
+        "    raise Irregular",
+        f"{value} = coerce{index}({value})",
+    ]
     if check:
         coerced += [f"if {value} is None or {value} is Undefined:", "    raise Irregular"]
     lines = [f"        {value} = each.{attribute}"]

@@ -581,12 +581,12 @@ def _not_a(objects: Objects, value: Any, field: Field) -> Exception | None:
         return None
     # strawberry's check depends on the class alone, unless the value was cast to a type.
     accepted = objects.accepted
-    cast = getattr(value, TYPE_CAST_ATTRIBUTE, None)
-    if accepted is not None and cast is None and type(value) in accepted:
+    cast_to = getattr(value, TYPE_CAST_ATTRIBUTE, None)
+    if accepted is not None and cast_to is None and type(value) in accepted:
         return None
     try:
         if is_type_of(value, None):  # type: ignore[arg-type]
-            if accepted is not None and cast is None:
+            if accepted is not None and cast_to is None:
                 accepted.add(type(value))
             return None
     except Exception as error:
