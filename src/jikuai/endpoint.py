@@ -34,9 +34,9 @@ from jikuai.schema.persisted import PersistedQueries, Refusal
 from jikuai.schema.root import build_schema
 
 MAX_UPLOAD_FILES = 1  # a roster at a time
+MAX_FORM_FIELDS = 2  # `operations` and `map`
 # One encoder for every response: `json.dumps` with options builds a new one each call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-MAX_FORM_FIELDS = 2  # `operations` and `map`
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):

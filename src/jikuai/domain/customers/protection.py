@@ -67,17 +67,16 @@ class CustomerVault:
         )
 
     def reveal(self, customer: Customer, field: SensitiveField) -> str:
-        blob = getattr(customer, _COLUMNS[field])
-        return self._cipher.decrypt(blob, context=self._context(field, str(customer.id)))
+        return self._reveal(customer, field, str(customer.id))
 
     def masked_identity(self, customer: Customer) -> MaskedIdentity:
         """All three values masked, as a customer is shown (the row's id written once)."""
         row = str(customer.id)
-        decrypt = self._cipher.decrypt
-        name = decrypt(customer.name_ct, context=FieldContext(TABLE, "name_ct", row))
-        id_number = decrypt(customer.id_number_ct, context=FieldContext(TABLE, "id_number_ct", row))
-        phone = decrypt(customer.phone_ct, context=FieldContext(TABLE, "phone_ct", row))
-        return MaskedIdentity(mask_name(name), mask_id_number(id_number), mask_phone(phone))
+        return MaskedIdentity(
+            name=mask_name(self._reveal(customer, SensitiveField.NAME, row)),
+            id_number=mask_id_number(self._reveal(customer, SensitiveField.ID_NUMBER, row)),
+            phone=mask_phone(self._reveal(customer, SensitiveField.PHONE, row)),
+        )
 
     def id_number_lookup(self, raw: str) -> bytes:
         """The blind index to search by, for an ID number however it was typed."""
@@ -105,6 +104,10 @@ class CustomerVault:
             id_number=self.reveal(customer, SensitiveField.ID_NUMBER),
             phone=self.reveal(customer, SensitiveField.PHONE),
         )
+
+    def _reveal(self, customer: Customer, field: SensitiveField, row: str) -> str:
+        blob = getattr(customer, _COLUMNS[field])
+        return self._cipher.decrypt(blob, context=self._context(field, row))
 
     def _encrypt(self, field: SensitiveField, row: str, plaintext: str) -> bytes:
         return self._cipher.encrypt(plaintext, context=self._context(field, row))

@@ -14,6 +14,8 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     BooleanValueNode,
     DirectiveNode,
     DocumentNode,
@@ -71,7 +73,6 @@ from jikuai.schema.plan.run import Plan
 
 STRAWBERRY_DEFINITION = "strawberry-definition"
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
-MAX_INT, MIN_INT = 2**31 - 1, -(2**31)
 CONDITIONS = frozenset({"include", "skip"})
 MAX_CONDITIONS = 4  # boolean variables: a plan is compiled for each of their 2**n values
 
@@ -318,7 +319,9 @@ def _coercer(type_: GraphQLLeafType) -> Callable[[Any], Any]:
         return lambda value: value if type(value) is bool else checked(value)
     if type_ is GraphQLInt:
         return lambda value: (
-            value if type(value) is int and MIN_INT <= value <= MAX_INT else checked(value)
+            value
+            if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
+            else checked(value)
         )
     if type_ is GraphQLFloat:
         return lambda value: (

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     GraphQLBoolean,
     GraphQLFloat,
     GraphQLID,
@@ -33,13 +35,12 @@ from graphql.pyutils import Undefined
 from jikuai.schema.plan.model import Attribute, Field, Leaf, TypeName
 
 Build = Callable[[list[Any]], list[dict[str, Any]]]
-MAX_INT, MIN_INT = 2**31 - 1, -(2**31)
 # Values that are their own output, by leaf type: anything else goes through its coercion.
 _REGULAR = {
     GraphQLString.name: "type({0}) is str",
     GraphQLID.name: "type({0}) is str",
     GraphQLBoolean.name: "type({0}) is bool",
-    GraphQLInt.name: "type({0}) is int and MIN_INT <= {0} <= MAX_INT",
+    GraphQLInt.name: "type({0}) is int and GRAPHQL_MIN_INT <= {0} <= GRAPHQL_MAX_INT",
 }
 _BUILT_IN = frozenset(
     each.name for each in (GraphQLString, GraphQLID, GraphQLBoolean, GraphQLInt, GraphQLFloat)
@@ -70,8 +71,8 @@ def fuse(type_name: str, fields: Sequence[Field]) -> Build | None:
     namespace: dict[str, Any] = {
         "Irregular": Irregular,
         "Undefined": Undefined,
-        "MIN_INT": MIN_INT,
-        "MAX_INT": MAX_INT,
+        "GRAPHQL_MIN_INT": GRAPHQL_MIN_INT,
+        "GRAPHQL_MAX_INT": GRAPHQL_MAX_INT,
     }
     lines = ["def build(objects):", "    built = []", "    for each in objects:"]
     entries: list[str] = []
