@@ -167,18 +167,22 @@ mutation Register($input: RegisterCustomerInput!) {
 
 @contextmanager
 def count_checkouts(services: Services) -> Iterator[list[str]]:
-    """Each connection the app checks out of its pools inside the block: "writer" or
-    "reader"."""
+    """Each connection the app takes inside the block: "writer" for a checkout of the writer's
+    pool, "reader" for one the reader's pool lends."""
     taken: list[str] = []
-    pools = {"writer": services.database.primary, "reader": services.database.reader}
-    listeners = {name: lambda *_, name=name: taken.append(name) for name in pools}
-    for name, engine in pools.items():
-        event.listen(engine.sync_engine.pool, "checkout", listeners[name])
+    database = services.database
+    writer = database.primary.sync_engine.pool
+
+    def checkout(*_: Any) -> None:
+        taken.append("writer")
+
+    lent = database.readers.lent
+    event.listen(writer, "checkout", checkout)
     try:
         yield taken
     finally:
-        for name, engine in pools.items():
-            event.remove(engine.sync_engine.pool, "checkout", listeners[name])
+        event.remove(writer, "checkout", checkout)
+        taken += ["reader"] * (database.readers.lent - lent)
 
 
 def seal_for(

@@ -1,28 +1,30 @@
 """Engines and the per-request database session.
 
 Reads run on an autocommit connection (to the replica when one is configured): a query is one
-round trip, with no BEGIN or ROLLBACK around it. Writes go through a unit of work on a
+round trip, with no BEGIN or ROLLBACK around it. The reader's connections stay out of
+SQLAlchemy's pool between requests (`reader_pool`). Writes go through a unit of work on a
 transactional connection to the primary; once a request has written, its later reads use that
-same connection, so a mutation's payload sees its own writes. A read-only request checks out one
+same connection, so a mutation's payload sees its own writes. A read-only request takes one
 connection, and so does a mutation that reads only after it writes.
 
-Connections are not pinged on checkout: a connection the database dropped fails one statement,
-SQLAlchemy then discards the whole pool, and the next request connects afresh.
+Connections are not pinged before use: a connection the database dropped fails one statement,
+SQLAlchemy then discards the connections of its generation, and the next request connects
+afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from jikuai.config import Settings
+from jikuai.persistence.reader_pool import Held, ReaderPool, release
 from jikuai.persistence.unit_of_work import Repositories, SqlUnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
@@ -62,9 +64,10 @@ class Database:
     """The primary for writes and a pool of autocommit connections for reads, shared by every
     request. Reads go to the replica when one is configured."""
 
-    def __init__(self, primary: AsyncEngine, reader: AsyncEngine) -> None:
+    def __init__(self, primary: AsyncEngine, reader: AsyncEngine, *, pool_size: int) -> None:
         self.primary = primary
         self.reader = reader
+        self.readers = ReaderPool(reader, size=pool_size)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -75,17 +78,28 @@ class Database:
             pool_size=pool_size,
             autocommit=True,
         )
-        return cls(primary, reader)
+        return cls(primary, reader, pool_size=pool_size)
 
     def session(self) -> DatabaseSession:
         return DatabaseSession(self)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A reader connection outside any request, lent by the reader's pool."""
+        held = await self.readers.lend()
+        try:
+            yield held.connection
+        finally:
+            await self.readers.give_back(held)
+
     async def ping(self) -> None:
-        for engine in (self.primary, self.reader):
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+        async with self.primary.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        async with self.reading() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self.readers.close()
         await self.primary.dispose()
         await self.reader.dispose()
 
@@ -99,10 +113,10 @@ class DatabaseSession:
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._reader: AsyncConnection | None = None
+        self._reader: Held | None = None
         self._writer: AsyncConnection | None = None
+        self._writer_repositories: Repositories | None = None
         self._in_flight: set[asyncio.Future[AsyncConnection]] = set()
-        self._repositories: Repositories | None = None  # on the connection reads last used
         self._closed = False
         self._reads_on_primary = False
         # Sibling fields resolve concurrently: one of them opens a connection, the rest wait.
@@ -111,20 +125,13 @@ class DatabaseSession:
     async def reads(self) -> Repositories:
         """Repositories for reading; after a write, or in a request that writes, on the
         connection that writes."""
-        if self._writer is not None:
-            connection = self._writer
-        elif self._reads_on_primary:
-            connection = await self._writer_connection()
-        elif self._reader is not None:
-            connection = self._reader
-        else:
-            async with self._opening:
-                if self._reader is None:
-                    self._reader = await self._connect(self._database.reader)
-            connection = self._reader
-        repositories = self._repositories
+        if self._writer is None and not self._reads_on_primary:
+            reader = self._reader or await self._lent_reader()
+            return reader.repositories
+        connection = self._writer or await self._writer_connection()
+        repositories = self._writer_repositories
         if repositories is None or repositories.connection is not connection:
-            repositories = self._repositories = Repositories(connection)
+            repositories = self._writer_repositories = Repositories(connection)
         return repositories
 
     def read_on_primary(self) -> None:
@@ -136,6 +143,31 @@ class DatabaseSession:
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._writer_connection)
 
+    async def _lent_reader(self) -> Held:
+        """The request's reader connection: an idle one of the reader's pool if there is one,
+        taken at once, else the first the pool can lend (one sibling field waits for it, the
+        others for that one). One that arrives after the request ended goes straight back."""
+        if self._closed:
+            raise SessionClosed
+        readers = self._database.readers
+        if not self._opening.locked():
+            self._reader = readers.take_idle()
+        if self._reader is None:
+            async with self._opening:
+                if self._reader is None:
+                    lent = await readers.lend()
+                    if self._closed:
+                        await readers.give_back(lent)
+                        raise SessionClosed
+                    self._reader = lent
+        return self._reader
+
+    async def _writer_connection(self) -> AsyncConnection:
+        async with self._opening:
+            if self._writer is None:
+                self._writer = await self._connect(self._database.primary)
+        return self._writer
+
     async def _connect(self, engine: AsyncEngine) -> AsyncConnection:
         """A connection of `engine`'s pool, for this request only.
 
@@ -146,8 +178,6 @@ class DatabaseSession:
         """
         if self._closed:
             raise SessionClosed
-        if _has_idle(engine):
-            return await self._take_idle(engine)
         opening = asyncio.ensure_future(engine.connect())
         self._in_flight.add(opening)
         try:
@@ -161,18 +191,8 @@ class DatabaseSession:
         self._in_flight.discard(opening)
         return connection
 
-    async def _take_idle(self, engine: AsyncEngine) -> AsyncConnection:
-        """An idle connection of the pool, without a task of its own: taking it awaits only
-        if the pool must reconnect it, and SQLAlchemy puts it back if that is cancelled."""
-        connection = await engine.connect()
-        if self._closed:  # the request ended while the pool reconnected
-            await _release(connection)
-            raise SessionClosed
-        return connection
-
     async def close(self) -> None:
-        """Return the request's connections to their pools, the writer even if the reader
-        fails to."""
+        """Give the request's connections back, the writer even if the reader fails to go."""
         reader, writer = self._reader, self._writer
         self._reader = self._writer = None
         self._closed = True
@@ -181,33 +201,10 @@ class DatabaseSession:
             opening.cancel()  # one waiting for a free connection stops waiting
         for opened in await asyncio.gather(*in_flight, return_exceptions=True):
             if isinstance(opened, AsyncConnection):  # it arrived before it could be cancelled
-                await _release(opened)
+                await release(opened)
         try:
             if reader is not None:
-                await _release(reader)
+                await self._database.readers.give_back(reader)
         finally:
             if writer is not None:
-                await _release(writer)
-
-    async def _writer_connection(self) -> AsyncConnection:
-        async with self._opening:
-            if self._writer is None:
-                self._writer = await self._connect(self._database.primary)
-        return self._writer
-
-
-def _has_idle(engine: AsyncEngine) -> bool:
-    """Whether the pool holds a connection nobody uses (pools that keep none never do)."""
-    checked_in = getattr(engine.sync_engine.pool, "checkedin", None)
-    return checked_in is not None and checked_in() > 0
-
-
-async def _release(connection: AsyncConnection) -> None:
-    """Close a request's connection; one a cancelled statement left unusable (an error in one
-    field cancels its siblings' work) is discarded, so it neither reaches the pool nor fails
-    the response."""
-    try:
-        await connection.close()
-    except Exception:
-        log.warning("discarded a connection that could not be closed", exc_info=True)
-        await connection.invalidate()
+                await release(writer)

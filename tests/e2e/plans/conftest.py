@@ -193,7 +193,7 @@ async def _post(
 
 
 async def _global_id(services: Services, type_name: str, table: str, code: str) -> str:
-    async with services.database.reader.connect() as connection:
+    async with services.database.reading() as connection:
         found = await connection.scalar(
             text(f"SELECT id FROM {table} WHERE code = :code"),  # noqa: S608 (a table we name)
             {"code": code},
@@ -204,7 +204,7 @@ async def _global_id(services: Services, type_name: str, table: str, code: str) 
 async def _ids(services: Services) -> dict[str, list[str]]:
     """Global IDs of real rows of every type, the oldest of each table."""
     ids: dict[str, list[str]] = {}
-    async with services.database.reader.connect() as connection:
+    async with services.database.reading() as connection:
         for type_name, table in ID_TABLES.items():
             rows = await connection.execute(
                 text(f"SELECT id FROM {table} ORDER BY id LIMIT {ROWS_PER_TYPE}")  # noqa: S608
