@@ -55,6 +55,7 @@ from strawberry.types.field import StrawberryField
 
 from jikuai.schema.plan.batch import BATCH
 from jikuai.schema.plan.fuse import fusable, fuse
+from jikuai.schema.plan.inputs import LeafArguments, LeafVariables
 from jikuai.schema.plan.model import (
     Attribute,
     Batch,
@@ -113,6 +114,7 @@ def compile_operation(
         conditions=conditions,
         roots=roots,
         serial=operation.operation is OperationType.MUTATION,
+        leaf_variables=LeafVariables.of(schema._schema, operation.variable_definitions or ()),
         scalar_registry=schema.schema_converter.scalar_registry,
         config=schema.config,
     )
@@ -128,6 +130,8 @@ class _Compiler:
         self._schema = schema._schema
         self._fragments = fragments
         self._conditions = conditions
+        self._config = schema.config
+        self._scalars = schema.schema_converter.scalar_registry
         self._reads_attributes = schema.config.default_resolver is getattr
         self._handles_exceptions = bool(schema.schema_converter._exception_handler_specs)
 
@@ -205,7 +209,7 @@ class _Compiler:
         definition = TypeNameMetaFieldDef if typename else parent.fields[name]
         completion, nullable = self._completion(definition.type, nodes)
         has_arguments = bool(definition.args or nodes[0].arguments)
-        reader = TypeName() if typename else self._reader(definition, has_arguments)
+        reader = TypeName() if typename else self._reader(definition, nodes[0], has_arguments)
         return Field(
             key=key,
             name=name,
@@ -218,7 +222,7 @@ class _Compiler:
             has_arguments=has_arguments,
         )
 
-    def _reader(self, definition: GraphQLField, has_arguments: bool) -> Reader:
+    def _reader(self, definition: GraphQLField, node: FieldNode, has_arguments: bool) -> Reader:
         """How the field gets its value: strawberry's own resolver (Generic) unless the field
         is a plain attribute, a batch load, or a resolver with no extensions to run."""
         strawberry_field = definition.extensions.get(STRAWBERRY_DEFINITION)
@@ -246,6 +250,11 @@ class _Compiler:
                 if parameter is not None
             ),
             info_name=resolver.info_parameter.name if resolver.info_parameter else None,
+            arguments=LeafArguments.of(
+                definition, node, strawberry_field, self._config, self._scalars
+            )
+            if has_arguments
+            else None,
         )
 
     def _runs_extensions(self, field: StrawberryField) -> bool:

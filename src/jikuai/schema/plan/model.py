@@ -11,6 +11,7 @@ from graphql import FieldNode, GraphQLField, GraphQLLeafType, GraphQLObjectType
 from strawberry.types.field import StrawberryField
 
 from jikuai.schema.plan.batch import BatchLoad
+from jikuai.schema.plan.inputs import LeafArguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Resolver:
     passes_self: bool
     source_names: tuple[str, ...]
     info_name: str | None
+    arguments: LeafArguments | None  # when read off the variables as they are
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -32,6 +32,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from jikuai.schema.plan.inputs import LeafVariables
 from jikuai.schema.plan.model import (
     Attribute,
     Batch,
@@ -63,6 +64,7 @@ class Plan:
     conditions: tuple[str, ...]
     roots: Mapping[tuple[bool, ...], Selection]
     serial: bool
+    leaf_variables: LeafVariables | None
     scalar_registry: Mapping[Any, Any]
     config: StrawberryConfig
 
@@ -71,10 +73,12 @@ class Plan:
     ) -> ExecutionResult | None:
         """The result graphql-core's `execute` would give for this operation; None, having
         run nothing, when a condition's variable is not a boolean (graphql-core reports it)."""
-        coerced = get_variable_values(
+        given = variables or {}
+        leaves = self.leaf_variables
+        coerced = (None if leaves is None else leaves.coerce(given)) or get_variable_values(
             self.schema,
             self.operation.variable_definitions or (),
-            variables or {},
+            given,
             max_errors=MAX_COERCION_ERRORS,
         )
         if isinstance(coerced, list):
@@ -378,12 +382,8 @@ class _Run:
     ) -> Any:
         """The resolver's value for one parent. Arguments are coerced for each call, as
         graphql-core does, so no two calls share a list or an input object."""
-        raw = (
-            get_argument_values(field.definition, field.nodes[0], self.variables)
-            if field.has_arguments
-            else {}
-        )
         if isinstance(reader, Generic):
+            raw = self.raw_arguments(field)
             raw_info = self.raw_info(field, Path(parent, field.key, field.parent_type.name))
             return reader.resolve(source, raw_info, **raw)
         info = None
@@ -392,17 +392,7 @@ class _Run:
             info = self.plan.config.info_class(
                 _raw_info=self.raw_info(field, path), _field=reader.field
             )
-        arguments = (
-            convert_arguments(
-                raw,
-                reader.field.arguments,
-                scalar_registry=self.plan.scalar_registry,
-                config=self.plan.config,
-                info=info,
-            )
-            if raw
-            else {}
-        )
+        arguments = self.arguments(field, reader, info)
         for name in reader.source_names:
             arguments[name] = source
         if reader.info_name:
@@ -410,6 +400,28 @@ class _Run:
         if reader.passes_self:
             return reader.function(source, **arguments)
         return reader.function(**arguments)
+
+    def arguments(self, field: Field, reader: Resolver, info: Any) -> dict[str, Any]:
+        """The resolver's keyword arguments, converted as strawberry converts them."""
+        if reader.arguments is not None:
+            found = reader.arguments.values(self.variables)
+            if found is not None:
+                return found
+        raw = self.raw_arguments(field)
+        if not raw:
+            return {}
+        return convert_arguments(
+            raw,
+            reader.field.arguments,
+            scalar_registry=self.plan.scalar_registry,
+            config=self.plan.config,
+            info=info,
+        )
+
+    def raw_arguments(self, field: Field) -> dict[str, Any]:
+        if not field.has_arguments:
+            return {}
+        return get_argument_values(field.definition, field.nodes[0], self.variables)
 
     def raw_info(self, field: Field, path: Path) -> GraphQLResolveInfo[Any]:
         """What graphql-core gives a resolver; built only for resolvers that take it."""
