@@ -150,17 +150,20 @@ class ReaderPool:
 
     async def _wait(self) -> Held | None:
         """The first connection given back, or None when a place became free to open one."""
-        waiter: asyncio.Future[Held | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Held | None] = loop.create_future()
         self._waiting.append(waiter)
+        expiry = loop.call_later(TIMEOUT_SECONDS, _expire, waiter)
         try:
-            async with asyncio.timeout(TIMEOUT_SECONDS):
-                return await waiter
+            return await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._hand(waiter.result())  # handed over as this wait ended: pass it on
-            elif not waiter.done():
+            elif waiter in self._waiting:
                 self._waiting.remove(waiter)
             raise
+        finally:
+            expiry.cancel()
 
     async def _close_retired(self) -> None:
         while self._retired:
@@ -187,6 +190,12 @@ class ReaderPool:
             self._retired.append(held)
         else:
             self._idle.append(held)
+
+
+def _expire(waiter: asyncio.Future[Held | None]) -> None:
+    """A wait's time is up (cheaper than `asyncio.timeout`, which every wait would pay)."""
+    if not waiter.done():
+        waiter.set_exception(TimeoutError("no reader connection came free in time"))
 
 
 async def release(connection: AsyncConnection) -> None:
