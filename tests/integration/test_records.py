@@ -26,7 +26,7 @@ async def _same_both_ways(stack: Stack, read: Read) -> Any:
     """What `read` finds on the reader, having checked the primary finds the same values of
     the same types, and that the reader's listeners saw one statement."""
     database = stack.services.database
-    async with database.reader.connect() as reader:
+    async with database.reading() as reader:
         with stack.count_statements(writer=False) as statements:
             on_reader = await read(Repositories(reader))
     async with database.primary.connect() as primary, primary.begin():
