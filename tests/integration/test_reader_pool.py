@@ -5,6 +5,7 @@ invalidated, is older than the recycle time, or was taken before the pool invali
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -214,3 +215,40 @@ async def test_closing_the_pool_returns_every_connection(database: Database) -> 
     assert database.reader.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     with pytest.raises(reader_pool.ReaderPoolClosed):
         await database.readers.lend()
+
+
+async def test_a_request_cancelled_while_giving_its_connection_back_loses_no_place(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader_pool, "TIMEOUT_SECONDS", 1.0)
+    for _ in range(2):  # as many as the pool holds
+        session = database.session()
+        await reader(session)
+        closing = asyncio.ensure_future(session.close())
+        await asyncio.sleep(0)  # on its way back (on SQLite, rolling back in aiosqlite's thread)
+        closing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await closing
+
+    after = database.session()
+    await reader(after)  # not a 1 s wait ending in TimeoutError
+    await after.close()
+    assert database.readers.in_use == 0
+
+
+async def test_a_stale_connection_goes_back_to_the_pool_with_the_next_request(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older, newer = database.session(), database.session()
+    await reader(older)
+    await asyncio.sleep(1.0)
+    await reader(newer)
+    await newer.close()
+    await older.close()  # the next to be lent
+    monkeypatch.setattr(reader_pool, "RECYCLE_SECONDS", 0.6)  # too old: the first, not the second
+
+    session = database.session()
+    await reader(session)
+    await session.close()
+
+    assert database.reader.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]

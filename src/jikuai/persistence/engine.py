@@ -32,24 +32,18 @@ def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) ->
     burst of queries a request waits for a connection, rather than opening one that is closed
     again when it comes back (hundreds a second under load). The writer's may open as many
     again, for work that holds one connection while it takes another (a job's lease)."""
-    # An autocommit connection has no transaction to roll back when it returns to the pool.
-    options: dict[str, Any] = (
-        {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}
-    )
+    options: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": 0 if autocommit else pool_size,
+        "hide_parameters": True,  # bound values (ciphertexts, openids) never reach a log
+    }
+    if autocommit:  # with no transaction to roll back when a connection returns to the pool
+        options |= {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
     if url.startswith("sqlite"):
-        engine = create_async_engine(
-            url, connect_args={"timeout": 30}, hide_parameters=True, **options
-        )
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    return create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0 if autocommit else pool_size,
-        pool_recycle=3600,
-        hide_parameters=True,  # bound values (ciphertexts, openids) never reach a log
-        **options,
-    )
+    return create_async_engine(url, pool_recycle=3600, **options)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -154,6 +148,8 @@ class DatabaseSession:
             self._reader = readers.take_idle()
         if self._reader is None:
             async with self._opening:
+                if self._closed:  # while a sibling held the lock
+                    raise SessionClosed
                 if self._reader is None:
                     lent = await readers.lend()
                     if self._closed:
@@ -178,6 +174,8 @@ class DatabaseSession:
         """
         if self._closed:
             raise SessionClosed
+        if _has_idle(engine):
+            return await self._take_idle(engine)
         opening = asyncio.ensure_future(engine.connect())
         self._in_flight.add(opening)
         try:
@@ -189,6 +187,15 @@ class DatabaseSession:
         if opening not in self._in_flight:  # the request ended meanwhile
             raise SessionClosed
         self._in_flight.discard(opening)
+        return connection
+
+    async def _take_idle(self, engine: AsyncEngine) -> AsyncConnection:
+        """An idle connection of the pool, without a task of its own: taking it awaits only
+        if the pool must reconnect it, and SQLAlchemy puts it back if that is cancelled."""
+        connection = await engine.connect()
+        if self._closed:  # the request ended while the pool reconnected
+            await release(connection)
+            raise SessionClosed
         return connection
 
     async def close(self) -> None:
@@ -208,3 +215,9 @@ class DatabaseSession:
         finally:
             if writer is not None:
                 await release(writer)
+
+
+def _has_idle(engine: AsyncEngine) -> bool:
+    """Whether the pool holds a connection nobody uses (pools that keep none never do)."""
+    checked_in = getattr(engine.sync_engine.pool, "checkedin", None)
+    return checked_in is not None and checked_in() > 0

@@ -7,9 +7,18 @@ so it carries nothing from one request to the next. Once the pool has lent one, 
 the pool, here, and passes from request to request; each carries its repositories with it.
 
 A connection goes back to SQLAlchemy's pool, which closes or recycles it, instead of being lent
-again when it was invalidated (a statement found it dropped), when the pool has invalidated
-connections since it was taken (a dropped connection means the database restarted: the rest
-are as stale), and after `RECYCLE_SECONDS`.
+again when it was closed or invalidated (a statement found it dropped), once SQLAlchemy has
+invalidated any reader connection since it was taken, and `RECYCLE_SECONDS` after it was
+taken. A dropped connection usually means the database restarted and the others are as stale:
+SQLAlchemy reconnects, on checkout, those it knows to be; when they were not, each costs one
+checkout.
+
+What a request started keeps running after it ended only in rare cases (the siblings of a
+field that failed on graphql-core's path). Such work cannot take a connection any more, and its
+loaders refuse to read; but a coroutine that still holds the request's repositories could run
+one more read on the connection after it passed to the next request. That read waits its turn
+behind the new request's statements on the connection (one at a time, as SQLAlchemy's adapter
+runs them) and its rows go only to the coroutine that asked.
 """
 
 from __future__ import annotations
@@ -103,9 +112,9 @@ class ReaderPool:
 
     async def give_back(self, held: Held) -> None:
         """Return a lent connection: to the idle ones, or to SQLAlchemy's pool if it may not be
-        lent again."""
+        lent again. Cancelled on the way, it is retired, never lost."""
         connection = held.connection
-        if self._closed or connection.invalidated or not self._current(held):
+        if self._closed or connection.closed or connection.invalidated or not self._current(held):
             await self._close(held)
             return
         if connection.in_transaction():  # a statement SQLAlchemy ran began one
@@ -115,7 +124,11 @@ class ReaderPool:
                 log.warning("discarded a reader connection that could not roll back", exc_info=True)
                 await self._close(held)
                 return
+            except BaseException:
+                self._retired.append(held)
+                raise
         self._hand(held)
+        await self._close_retired()
 
     async def close(self) -> None:
         """Return every idle connection to SQLAlchemy's pool; lent ones go there when given

@@ -96,6 +96,8 @@ class LeafVariables:
                 coerced[name] = variable.type.coerce_input_value(value)
             except Exception:
                 return None
+            if coerced[name] is Undefined:  # refused without raising
+                return None
         return VariableValues(sources, coerced)
 
 
