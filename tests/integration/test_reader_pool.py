@@ -60,6 +60,15 @@ async def reader(session: DatabaseSession) -> AsyncConnection:
     return connection
 
 
+async def next_is_a_new_checkout(database: Database, old: AsyncConnection) -> None:
+    """The next request's connection is not `old` but one checked out of SQLAlchemy's pool."""
+    session = database.session()
+    with checkouts(database) as taken:
+        assert await reader(session) is not old
+    await session.close()
+    assert len(taken) == 1
+
+
 async def test_a_connection_passes_from_request_to_request_without_a_checkout(
     database: Database,
 ) -> None:
@@ -149,11 +158,7 @@ async def test_an_invalidated_connection_is_not_lent_again(database: Database) -
     await broken.invalidate()
     await session.close()
 
-    fresh = database.session()
-    with checkouts(database) as taken:
-        assert await reader(fresh) is not broken
-    await fresh.close()
-    assert len(taken) == 1
+    await next_is_a_new_checkout(database, broken)
     assert database.readers.in_use == 0
 
 
@@ -186,11 +191,7 @@ async def test_a_connection_older_than_the_recycle_time_goes_back_to_the_pool(
     monkeypatch.setattr(reader_pool, "RECYCLE_SECONDS", 0.0)
     await first.close()
 
-    second = database.session()
-    with checkouts(database) as taken:
-        assert await reader(second) is not old
-    await second.close()
-    assert len(taken) == 1
+    await next_is_a_new_checkout(database, old)
 
 
 async def test_a_connection_goes_back_without_the_transaction_a_statement_began(
