@@ -23,7 +23,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from jikuai.config import Settings
-from jikuai.persistence.reader_pool import Held, ReaderPool, release
+from jikuai.persistence.reader_pool import RECYCLE_SECONDS, Held, ReaderPool, release
 from jikuai.persistence.unit_of_work import Repositories, SqlUnitOfWork
 
 
@@ -43,7 +43,7 @@ def create_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) ->
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    return create_async_engine(url, pool_recycle=3600, **options)
+    return create_async_engine(url, pool_recycle=RECYCLE_SECONDS, **options)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -122,11 +122,9 @@ class DatabaseSession:
         if self._writer is None and not self._reads_on_primary:
             reader = self._reader or await self._lent_reader()
             return reader.repositories
-        connection = self._writer or await self._writer_connection()
-        repositories = self._writer_repositories
-        if repositories is None or repositories.connection is not connection:
-            repositories = self._writer_repositories = Repositories(connection)
-        return repositories
+        if self._writer_repositories is None:  # the writer, once opened, stays the same
+            self._writer_repositories = Repositories(await self._writer_connection())
+        return self._writer_repositories
 
     def read_on_primary(self) -> None:
         """Serve this request's reads from the connection its writes will use: a mutation
@@ -201,7 +199,7 @@ class DatabaseSession:
     async def close(self) -> None:
         """Give the request's connections back, the writer even if the reader fails to go."""
         reader, writer = self._reader, self._writer
-        self._reader = self._writer = None
+        self._reader = self._writer = self._writer_repositories = None
         self._closed = True
         in_flight, self._in_flight = self._in_flight, set()
         for opening in in_flight:

@@ -37,8 +37,8 @@ from jikuai.persistence.unit_of_work import Repositories
 
 log = logging.getLogger(__name__)
 
-RECYCLE_SECONDS = 3600.0  # as the pools' own `pool_recycle`
-TIMEOUT_SECONDS = 30.0  # as the pools' own `pool_timeout`
+RECYCLE_SECONDS = 3600  # a connection's longest life, here and in SQLAlchemy's pools
+TIMEOUT_SECONDS = 30.0  # as SQLAlchemy's pools wait for a connection (their `pool_timeout`)
 
 
 @dataclass(slots=True, eq=False)

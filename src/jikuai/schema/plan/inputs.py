@@ -93,11 +93,12 @@ class LeafVariables:
                 coerced[name] = None
                 continue
             try:
-                coerced[name] = variable.type.coerce_input_value(value)
+                value = variable.type.coerce_input_value(value)
             except Exception:
                 return None
-            if coerced[name] is Undefined:  # refused without raising
+            if value is Undefined:  # refused without raising
                 return None
+            coerced[name] = value
         return VariableValues(sources, coerced)
 
 
@@ -129,13 +130,13 @@ class LeafArguments:
         """None unless every argument the field defines is given by a variable and is of a
         type strawberry passes on as it is (a scalar other than GlobalID, or an enum)."""
         given = {each.name.value: each.value for each in node.arguments or ()}
-        python_names = {config.name_converter.from_argument(each): each for each in field.arguments}
-        if set(given) != set(definition.args) or set(python_names) != set(definition.args):
+        by_name = {config.name_converter.from_argument(each): each for each in field.arguments}
+        if set(given) != set(definition.args) or set(by_name) != set(definition.args):
             return None
         arguments: list[_Argument] = []
         for name, argument in definition.args.items():
             value = given[name]
-            strawberry_argument = python_names[name]
+            strawberry_argument = by_name[name]
             if not isinstance(value, VariableNode) or not _passed_as_is(
                 strawberry_argument.type, scalars
             ):

@@ -73,14 +73,7 @@ class Plan:
     ) -> ExecutionResult | None:
         """The result graphql-core's `execute` would give for this operation; None, having
         run nothing, when a condition's variable is not a boolean (graphql-core reports it)."""
-        given = variables or {}
-        leaves = self.leaf_variables
-        coerced = (None if leaves is None else leaves.coerce(given)) or get_variable_values(
-            self.schema,
-            self.operation.variable_definitions or (),
-            given,
-            max_errors=MAX_COERCION_ERRORS,
-        )
+        coerced = self.coerce(variables or {})
         if isinstance(coerced, list):
             return ExecutionResult(None, coerced)
         values = tuple(coerced.coerced.get(name) for name in self.conditions)
@@ -88,6 +81,20 @@ class Plan:
         if root is None:
             return None
         return await _Run(self, context, coerced).result(root)
+
+    def coerce(self, variables: dict[str, Any]) -> VariableValues | list[GraphQLError]:
+        """Leaf variables as worked out once (`plan.inputs`); any others, and any value that
+        is not simple, as graphql-core coerces them."""
+        if self.leaf_variables is not None:
+            coerced = self.leaf_variables.coerce(variables)
+            if coerced is not None:
+                return coerced
+        return get_variable_values(
+            self.schema,
+            self.operation.variable_definitions or (),
+            variables,
+            max_errors=MAX_COERCION_ERRORS,
+        )
 
 
 class _Failed:
